@@ -1,0 +1,332 @@
+"""The digest text dialect <-> the content model.
+
+The core only decodes the text, reads the front matter, splits the body into
+blocks at headings, and hands each block to the section type whose aliases match
+its heading, or, for a block without a known heading, to the one whose ``sniff``
+scores highest. Whatever no plugin claims stays verbatim as a ``note`` item.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .model import NOTE, Issue, Item, Section
+from .textutil import fragments, squash
+from .types import Block, Report, SectionType
+
+ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
+FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+SNIFF_THRESHOLD = 0.5
+
+
+class DialectError(Exception):
+    """Input that cannot be read as a digest at all (binary, empty)."""
+
+
+# -- decoding ------------------------------------------------------------------
+def decode(data: bytes, where: str, report: Report) -> str:
+    """Bytes -> text: BOM and CRLF handled, GB18030 accepted with a warning."""
+    if not data.strip():
+        raise DialectError(f"{where}: the file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16")
+    elif b"\x00" in data[:4096]:
+        raise DialectError(f"{where}: this is a binary file, not digest text")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            try:
+                text = data.decode("gb18030")
+            except UnicodeDecodeError:
+                raise DialectError(
+                    f"{where}: not UTF-8 (bad byte at offset {exc.start}) nor GB18030; "
+                    "save the file as UTF-8"
+                ) from None
+            report.warn(where, "not UTF-8: decoded as GB18030 (save it as UTF-8 to be sure)")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\n\t\f")
+    if controls > 8:
+        raise DialectError(f"{where}: this looks like a binary file, not digest text")
+    return text
+
+
+# -- front matter --------------------------------------------------------------
+def _yaml_loader():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        """SafeLoader that keeps dates as the strings the editor wrote."""
+
+    Loader.yaml_implicit_resolvers = {
+        k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
+
+
+def split_front_matter(text: str, where: str, report: Report) -> tuple[dict, str, int]:
+    """(front matter dict, body, line number where the body starts)."""
+    if not text.startswith("---\n"):
+        return {}, text, 1
+    end = re.search(r"(?m)^---[ \t]*$", text[4:])
+    if not end:
+        return {}, text, 1
+    raw = text[4 : 4 + end.start()]
+    body = text[4 + end.end() :]
+    body_line = raw.count("\n") + 3
+    if body.startswith("\n"):
+        body = body[1:]
+    seen: dict[str, int] = {}
+    for n, line in enumerate(raw.splitlines(), 2):
+        m = re.match(r"([A-Za-z_][\w-]*)\s*:", line)
+        if not m:
+            continue
+        key = m.group(1)
+        if key in seen:
+            report.warn(
+                f"{where}:{n}",
+                f"front matter key '{key}' repeats line {seen[key]}: the last one wins",
+            )
+        seen[key] = n
+    import yaml
+
+    try:
+        meta = yaml.load(raw, Loader=_yaml_loader()) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 2}" if mark else ""
+        report.warn(f"{where}{line}", "front matter is not valid YAML: kept as text")
+        return {}, text, 1
+    if not isinstance(meta, dict):
+        report.warn(f"{where}:2", "front matter is not a mapping: kept as text")
+        return {}, text, 1
+    return {str(k): v for k, v in meta.items()}, body, body_line
+
+
+def dump_front_matter(meta: dict) -> str:
+    import yaml
+
+    return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n"
+
+
+# -- section registry ----------------------------------------------------------
+def heading_key(text: str) -> str:
+    """Normalise a heading for alias matching: numbering, colons, spaces, case."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    t = re.sub(r"^(\d+(\.\d+)*[.、)]?|[一二三四五六七八九十]+[、.])\s*", "", t)
+    t = t.strip().rstrip(":").strip().strip("*").strip()
+    t = re.sub(r"\s*(&|和|与|/|、)\s*", "&", t)
+    return t.lower()
+
+
+@dataclass
+class Sections:
+    """The registered section types, their owners, and the alias index."""
+
+    types: dict[str, SectionType] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def add(self, stype: SectionType, owner: str) -> None:
+        self.types[stype.name] = stype
+        self.owners[stype.name] = owner
+        for alias in (stype.title, *getattr(stype, "aliases", ())):
+            self.aliases.setdefault(heading_key(alias), stype.name)
+
+    def for_heading(self, heading: str | None) -> str | None:
+        return self.aliases.get(heading_key(heading)) if heading else None
+
+
+# -- splitting -----------------------------------------------------------------
+def split_blocks(body: str, file: str, first_line: int, sections: Sections) -> list[Block]:
+    """Cut the body at section headings (ATX at the top level, or bare alias lines)."""
+    lines = body.split("\n")
+    levels, fence = [], None
+    for line in lines:
+        fence = _fence_state(line, fence)
+        m = fence is None and ATX_RE.match(line)
+        if m:
+            levels.append(len(m.group(1)))
+    top = min(levels) if levels else 2
+    blocks = [Block([], file, first_line, None, top)]
+    fence = None
+    for n, line in enumerate(lines):
+        if fence is not None or FENCE_RE.match(line):
+            fence = _fence_state(line, fence)
+            blocks[-1].lines.append(line)
+            continue
+        heading = _heading(line, top, sections)
+        if heading is None:
+            blocks[-1].lines.append(line)
+        else:
+            blocks.append(Block([], file, first_line + n + 1, heading[0], heading[1]))
+    return blocks
+
+
+def _fence_state(line: str, fence: str | None) -> str | None:
+    m = FENCE_RE.match(line)
+    if not m:
+        return fence
+    marker = m.group(1)
+    if fence is None:
+        return marker
+    return None if marker[0] == fence[0] and len(marker) >= len(fence) else fence
+
+
+def _heading(line: str, top: int, sections: Sections) -> tuple[str, int] | None:
+    m = ATX_RE.match(line)
+    if m:
+        level, title = len(m.group(1)), (m.group(2) or "").strip()
+        if level <= top or sections.for_heading(title):
+            return title, level
+        return None
+    stripped = line.strip()
+    if stripped and len(stripped) <= 40 and sections.for_heading(stripped):
+        return stripped, top
+    return None
+
+
+# -- parsing -------------------------------------------------------------------
+def parse_text(
+    text: str, file: str, sections: Sections, report: Report, owners_broken=None
+) -> Issue:
+    """Parse digest text into an Issue; problems go to ``report``."""
+    meta, body, body_line = split_front_matter(text, file, report)
+    issue = Issue(
+        id=str(meta.get("issue", "")),
+        title=str(meta.get("title", "")),
+        date=str(meta.get("date", "")),
+        meta=meta,
+    )
+    for block in split_blocks(body, file, body_line, sections):
+        section = parse_block(block, sections, report, owners_broken)
+        if section is not None:
+            issue.sections.append(section)
+    return issue
+
+
+def parse_block(block: Block, sections: Sections, report: Report, on_broken=None) -> Section | None:
+    """One block -> one Section, delegated to the section type that claims it."""
+    text = block.text
+    if not text.strip() and block.heading is None:
+        return None
+    name = sections.for_heading(block.heading)
+    if name is None and text.strip():
+        name = _sniff(block, sections, report, on_broken)
+    if name is None:
+        items = [note(text, block.where(_first_text_line(block)))] if text.strip() else []
+        if items and block.heading is None:
+            report.warn(items[0].origin, "text not recognised as any section: kept as a note")
+        return Section(NOTE, block.heading or "", items, level=block.level)
+    stype = sections.types[name]
+    items = _parse_with(stype, block, sections.owners[name], report, on_broken)
+    for item in items:
+        if item.kind == NOTE and item.text.strip():
+            report.warn(item.origin or block.where(), f"not understood as {name}: kept as a note")
+    return Section(name, block.heading or "", items, level=block.level)
+
+
+def _first_text_line(block: Block) -> int:
+    return next((i for i, line in enumerate(block.lines) if line.strip()), 0)
+
+
+def _sniff(block: Block, sections: Sections, report: Report, on_broken) -> str | None:
+    best, best_score = None, SNIFF_THRESHOLD
+    for name, stype in sections.types.items():
+        try:
+            score = float(stype.sniff(block))
+        except Exception as exc:
+            _plugin_failed(sections.owners[name], "sniff", exc, block, report, on_broken)
+            continue
+        if score > best_score:
+            best, best_score = name, score
+    return best
+
+
+def _parse_with(stype, block: Block, owner: str, report: Report, on_broken) -> list[Item]:
+    try:
+        items = list(stype.parse(block))
+    except Exception as exc:
+        _plugin_failed(owner, "parse", exc, block, report, on_broken)
+        return [note(block.text, block.where(_first_text_line(block)))]
+    lost = missing_text(block.text, items)
+    if lost:
+        report.warn(
+            block.where(),
+            f"plugin '{owner}' dropped text («{lost[0][:30]}»): block kept verbatim as a note",
+        )
+        return [note(block.text, block.where(_first_text_line(block)))]
+    return items
+
+
+def _plugin_failed(owner, hook, exc, block, report, on_broken) -> None:
+    message = f"{type(exc).__name__}: {exc}"
+    report.warn(
+        f"plugin {owner}", f"{hook} failed at {block.where()} ({message}); text kept as a note"
+    )
+    if on_broken:
+        on_broken(owner, f"{hook}: {message}")
+
+
+def note(text: str, origin: str = "") -> Item:
+    return Item(kind=NOTE, text=text.strip("\n"), origin=origin)
+
+
+def item_text(item: Item) -> str:
+    """All text an item carries, for loss checks."""
+    parts = [item.title, item.url, item.text, *(f"{t.label} {t.text}" for t in item.turns)]
+    parts += [str(v) for v in item.meta.values() if isinstance(v, str)]
+    return "\n".join(parts)
+
+
+def missing_text(source: str, items: Iterable[Item]) -> list[str]:
+    """Fragments and URLs of ``source`` that none of ``items`` carries."""
+    from .textutil import urls
+
+    carried = "\n".join(item_text(i) for i in items)
+    hay = squash(carried)
+    lost = [f for f in fragments(source) if f not in hay]
+    lost += [u for u in urls(source) if u not in carried]
+    return lost
+
+
+# -- serialising ---------------------------------------------------------------
+def serialize_issue(issue: Issue, sections: Sections) -> str:
+    """The Issue written back in the dialect; parsing it gives an equal Issue."""
+    parts = [dump_front_matter(issue.meta)] if issue.meta else []
+    for n, section in enumerate(issue.sections):
+        chunk = []
+        title = section.title
+        if not title and n > 0:
+            stype = sections.types.get(section.kind)
+            title = stype.title if stype else ""
+        if title or n > 0:
+            chunk.append("#" * section.level + " " + title)
+        body = serialize_items(section, sections)
+        if body:
+            chunk.append(body)
+        parts.append("\n\n".join(chunk))
+    return "\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
+
+
+def serialize_items(section: Section, sections: Sections) -> str:
+    stype = sections.types.get(section.kind)
+    out, run = [], []
+
+    def flush():
+        if run:
+            out.append(stype.serialize(list(run)).strip("\n"))
+            run.clear()
+
+    for item in section.items:
+        if item.kind == NOTE or stype is None:
+            flush()
+            out.append(item.text)
+        else:
+            run.append(item)
+    flush()
+    return "\n\n".join(p for p in out if p)

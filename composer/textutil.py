@@ -1,0 +1,79 @@
+"""Small text helpers shared by the dialect, the plugins and the checks."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# A bare http(s) URL ends at whitespace, CJK text or full-width punctuation.
+URL_RE = re.compile(
+    r"https?://[^\s<>\"'`\u3000-\u303f\uff00-\uffef\u2018-\u201f\u4e00-\u9fff《》「」【】]+"
+)
+URL_TRAIL = ".,;:!?)]}'\"*_"
+SPLIT_RE = re.compile(
+    r"[\s,.;:!?()\[\]{}<>\"'“”‘’《》、。，；：！？（）「」『』【】\-—–…/\\|=+~^$%&#@*_`]+"
+)
+MIN_FRAGMENT = 4
+CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+
+
+def trim_url(url: str) -> str:
+    """Drop trailing punctuation that belongs to the sentence, keeping balanced parens."""
+    url = url.rstrip(URL_TRAIL)
+    while url.count("(") < url.count(")") and url.endswith(")"):
+        url = url[:-1].rstrip(URL_TRAIL)
+    return url
+
+
+def find_urls(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, url) of every bare http(s) URL in ``text``."""
+    found = []
+    for m in URL_RE.finditer(text):
+        url = trim_url(m.group(0))
+        if len(url) > len("https://"):
+            found.append((m.start(), m.start() + len(url), url))
+    return found
+
+
+def urls(text: str) -> list[str]:
+    """Distinct URLs of ``text`` in order of first appearance."""
+    out: list[str] = []
+    for _, _, url in find_urls(text):
+        if url not in out:
+            out.append(url)
+    return out
+
+
+def fragments(text: str) -> list[str]:
+    """Sentence fragments of ``text`` (NFKC, URLs removed, split on punctuation)."""
+    text = re.sub(r"!\[[^\]\n]*\]", " ", text)
+    text = URL_RE.sub(" ", unicodedata.normalize("NFKC", html.unescape(text)))
+    out: list[str] = []
+    for frag in SPLIT_RE.split(text):
+        if len(frag) >= MIN_FRAGMENT and frag not in out:
+            out.append(frag)
+    return out
+
+
+def squash(text: str) -> str:
+    """``text`` reduced to what fragments are compared against."""
+    text = URL_RE.sub(" ", unicodedata.normalize("NFKC", html.unescape(text)))
+    return "".join(SPLIT_RE.split(text))
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(ch) and bool(CJK_RE.match(ch))
+
+
+ARXIV_RE = re.compile(
+    r"(?:export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})"
+    r"(?:v\d+)?(?:\.pdf)?",
+    re.I,
+)
+
+
+def arxiv_id(url: str) -> str | None:
+    """The version-less arXiv id of an abs/pdf/html link, else None."""
+    m = ARXIV_RE.search(url)
+    return m.group("id") if m else None

@@ -1,0 +1,136 @@
+"""The objects plugins register and receive: Block, SectionType, Renderer, Context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from .model import Issue, Item
+
+
+@dataclass
+class Warning_:
+    """A problem worth telling the editor about, with the place it concerns."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+@dataclass
+class Report:
+    """Collects warnings during a run; the CLI prints them."""
+
+    warnings: list[Warning_] = field(default_factory=list)
+
+    def warn(self, where: str, message: str) -> None:
+        w = Warning_(where, message)
+        if w not in self.warnings:
+            self.warnings.append(w)
+
+
+@dataclass
+class Block:
+    """A run of source lines under one heading (or none), as the core split it."""
+
+    lines: list[str]
+    file: str = "<text>"
+    line: int = 1
+    heading: str | None = None
+    level: int = 2
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines).strip("\n")
+
+    def where(self, offset: int = 0) -> str:
+        return f"{self.file}:{self.line + offset}"
+
+    def paragraphs(self) -> Iterator[tuple[int, list[str]]]:
+        """(offset, lines) of each blank-line separated paragraph, code fences kept whole."""
+        start, buf, fence = 0, [], None
+        for i, line in enumerate(self.lines):
+            stripped = line.strip()
+            if fence is None and not stripped:
+                if buf:
+                    yield start, buf
+                buf = []
+                continue
+            if not buf:
+                start = i
+            buf.append(line)
+            if stripped.startswith(("```", "~~~")):
+                marker = stripped[:3]
+                fence = None if fence == marker else (fence or marker)
+        if buf:
+            yield start, buf
+
+
+@runtime_checkable
+class SectionType(Protocol):
+    """A kind of section. Built-ins live in ``composer.plugins``.
+
+    ``config`` is a pydantic model class (or None) validating the top-level
+    composer.toml table named ``name``; import pydantic lazily (a property).
+    """
+
+    name: str
+    title: str
+    aliases: tuple[str, ...]
+
+    def sniff(self, block: Block) -> float: ...
+
+    def parse(self, block: Block) -> list[Item]: ...
+
+    def serialize(self, items: list[Item]) -> str: ...
+
+
+@runtime_checkable
+class Renderer(Protocol):
+    """An output format: ``render`` returns {file name: text or bytes}."""
+
+    name: str
+    outputs: tuple[str, ...]
+
+    def render(self, issue: Issue, ctx: RenderContext) -> dict[str, str | bytes]: ...
+
+
+@dataclass
+class Context:
+    """What a run knows: settings, where it works, whether it may use the network."""
+
+    settings: Any = None
+    workspace: Path | None = None
+    issue_id: str = ""
+    offline: bool = False
+    report: Report = field(default_factory=Report)
+    state: Any = None
+    plugin_config: dict[str, Any] = field(default_factory=dict)
+
+    def warn(self, where: str, message: str) -> None:
+        self.report.warn(where, message)
+
+    def config_for(self, name: str) -> Any:
+        """The validated config of plugin table ``name`` (None when absent)."""
+        return self.plugin_config.get(name)
+
+
+@dataclass
+class RenderContext(Context):
+    """A Context plus the Jinja environment and the section types, for renderers."""
+
+    env: Any = None
+    sections: dict[str, SectionType] = field(default_factory=dict)
+    strings: dict[str, str] = field(default_factory=dict)
+
+    def section_title(self, section) -> str:
+        """The heading to print for ``section``: the editor's, else the type's default."""
+        if section.title:
+            return section.title
+        stype = self.sections.get(section.kind)
+        return stype.title if stype else self.strings.get("notes", "")

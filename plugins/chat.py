@@ -1,0 +1,33 @@
+"""Chat threads: ``D(Discussion):`` opens a thread, ``F(Follow):`` / ``F1:`` ... follow it."""
+
+from __future__ import annotations
+
+from composer.hookspecs import hookimpl
+from composer.labels import parse_threads, serialize_turns, thread_score
+from composer.model import Item
+from composer.types import Block
+
+
+def opens_chat(label: str) -> bool:
+    return label.startswith("D")
+
+
+class Chat:
+    name = "chat"
+    title = "讨论&杂谈"
+    aliases = ("杂谈", "讨论与杂谈", "讨论和杂谈", "闲聊", "Chat", "D/F")
+    config = None
+
+    def sniff(self, block: Block) -> float:
+        return thread_score(block, opens_chat) + 0.05
+
+    def parse(self, block: Block) -> list[Item]:
+        return parse_threads(block, "chat", opens_chat)
+
+    def serialize(self, items: list[Item]) -> str:
+        return "\n\n".join(serialize_turns(item.turns) for item in items)
+
+
+@hookimpl
+def register_sections(register):
+    register(Chat())

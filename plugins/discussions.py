@@ -1,0 +1,110 @@
+"""Discussion threads: a topic, an optional ``Q:`` and numbered ``研究员N：`` replies."""
+
+from __future__ import annotations
+
+from composer.hookspecs import hookimpl
+from composer.labels import label_number, scan, serialize_turns
+from composer.model import NOTE, Item, Turn
+from composer.types import Block
+
+KIND = "discussion"
+TOPIC_MAX = 200
+
+
+def _is_reply(label: str) -> bool:
+    return label.startswith(("研究员", "研究者"))
+
+
+def _is_question(label: str) -> bool:
+    return label.startswith("Q")
+
+
+class Discussions:
+    name = "discussions"
+    title = "话题讨论"
+    aliases = ("讨论", "话题", "专题讨论", "Discussion", "Discussions")
+    config = None
+
+    def sniff(self, block: Block) -> float:
+        segs = scan(block)
+        replies = [s for s in segs if s.label and _is_reply(s.label)]
+        return 0.95 if replies else 0.0
+
+    def parse(self, block: Block) -> list[Item]:
+        segs = scan(block)
+        items: list[Item] = []
+        current: Item | None = None
+        for i, seg in enumerate(segs):
+            label = seg.label
+            if label is not None and (_is_reply(label) or _is_question(label)):
+                if _is_question(label) and (current is None or current.turns or current.text):
+                    current = Item(KIND, origin=block.where(seg.offset))
+                    items.append(current)
+                elif current is None:
+                    current = Item(KIND, origin=block.where(seg.offset))
+                    items.append(current)
+                if _is_question(label) and not current.turns and not current.text:
+                    current.text = seg.text
+                    current.meta["qlabel"] = label
+                else:
+                    current.turns.append(Turn(label, seg.text))
+                continue
+            if label is None and not seg.unknown and self._opens_topic(segs, i, current):
+                current = Item(KIND, title=seg.text, origin=block.where(seg.offset))
+                items.append(current)
+            elif label is None and not seg.unknown and current is not None:
+                _continue(current, seg.text)
+            else:
+                items.append(Item(NOTE, text=seg.text, origin=block.where(seg.offset)))
+                current = None
+        return items
+
+    @staticmethod
+    def _opens_topic(segs, i, current) -> bool:
+        """An unlabelled paragraph opens a new topic when replies follow it and it is
+        short, the first thing in the block, or followed by a restart (Q, 研究员1)."""
+        nxt = _next_label(segs, i)
+        if nxt is None:
+            return False
+        if current is None:
+            return True
+        if not current.turns and not current.text:
+            return False
+        text = segs[i].text
+        if "\n" in text or len(text) > TOPIC_MAX:
+            return False
+        return _is_question(nxt) or (label_number(nxt) or 0) <= 1
+
+    def serialize(self, items: list[Item]) -> str:
+        out = []
+        for item in items:
+            parts = [item.title] if item.title else []
+            if item.text:
+                parts.append(f"{item.meta.get('qlabel', 'Q')}: {item.text}")
+            if item.turns:
+                parts.append(serialize_turns(item.turns))
+            out.append("\n\n".join(parts))
+        return "\n\n".join(out)
+
+
+def _next_label(segs, i) -> str | None:
+    for seg in segs[i + 1 :]:
+        if seg.label is not None:
+            return seg.label
+        if seg.unknown:
+            return None
+    return None
+
+
+def _continue(item: Item, text: str) -> None:
+    if item.turns:
+        item.turns[-1].text = (item.turns[-1].text + "\n\n" + text).strip("\n")
+    elif item.text:
+        item.text = (item.text + "\n\n" + text).strip("\n")
+    else:
+        item.title = (item.title + "\n\n" + text).strip("\n")
+
+
+@hookimpl
+def register_sections(register):
+    register(Discussions())

@@ -1,0 +1,112 @@
+"""Link lists: ``- title: url`` items, an optional indented note and ``来源：`` source."""
+
+from __future__ import annotations
+
+import re
+
+from composer.hookspecs import hookimpl
+from composer.model import NOTE, Item
+from composer.textutil import find_urls
+from composer.types import Block
+
+KIND = "link"
+BULLET = re.compile(r"^ {0,3}[-*+][ \t]+(.*)$")
+SOURCE = re.compile(r"^(?:来源|Source|source|via)[ \t]*[:：][ \t]*(.+)$")
+
+
+def split_link(content: str) -> tuple[str, str, str]:
+    """(title, url, note) of one list item's first line."""
+    found = find_urls(content)
+    if not found:
+        return content.strip(), "", ""
+    start, end, url = found[0]
+    title = content[:start].strip().rstrip(":：-—").strip()
+    return title, url, content[end:].strip()
+
+
+def parse_link_list(block: Block, kind: str = KIND) -> list[Item]:
+    """Items of a ``- title: url`` list; other paragraphs become notes in place."""
+    items: list[Item] = []
+    lines: list[str] = []
+    blank = False
+
+    def finish() -> None:
+        if not items:
+            return
+        item = items[-1]
+        if item.kind == NOTE:
+            item.text = (item.text + "\n" + "\n".join(lines)).strip("\n") if lines else item.text
+        else:
+            extra = []
+            for line in lines:
+                m = SOURCE.match(line.strip())
+                if m and not extra and "source" not in item.meta:
+                    item.meta["source"] = m.group(1).strip()
+                else:
+                    extra.append(line[2:] if line.startswith("  ") else line.lstrip())
+            note = "\n".join(extra).strip("\n")
+            item.text = "\n\n".join(p for p in (item.text, note) if p)
+        lines.clear()
+
+    for offset, line in enumerate(block.lines):
+        m = BULLET.match(line)
+        if m:
+            finish()
+            title, url, note = split_link(m.group(1))
+            items.append(Item(kind, title=title, url=url, text=note, origin=block.where(offset)))
+        elif not line.strip():
+            lines.append("")
+            blank = True
+            continue
+        elif items and items[-1].kind != NOTE and (line.startswith((" ", "\t")) or not blank):
+            lines.append(line)
+        elif items and items[-1].kind == NOTE:
+            lines.append(line)
+        else:
+            finish()
+            items.append(Item(NOTE, text=line, origin=block.where(offset)))
+        blank = False
+    finish()
+    return items
+
+
+def serialize_link_list(items: list[Item]) -> str:
+    out = []
+    for item in items:
+        head = ": ".join(p for p in (item.title, item.url) if p) or "-"
+        lines = [f"- {head}"]
+        if item.source:
+            lines.append(f"  来源：{item.source}")
+        if item.text:
+            lines += [f"  {ln}" if ln else "" for ln in item.text.split("\n")]
+        out.append("\n".join(lines))
+    return "\n".join(out)
+
+
+def link_list_score(block: Block) -> float:
+    body = [ln for ln in block.lines if ln.strip()]
+    if not body or not BULLET.match(body[0]):
+        return 0.0
+    listy = all(BULLET.match(ln) or ln.startswith((" ", "\t")) for ln in body)
+    return 0.7 if listy and find_urls(block.text) else 0.0
+
+
+class Links:
+    name = "links"
+    title = "链接"
+    aliases = ("链接分享", "Links", "延伸阅读", "推荐阅读", "外部链接", "相关链接")
+    config = None
+
+    def sniff(self, block: Block) -> float:
+        return link_list_score(block)
+
+    def parse(self, block: Block) -> list[Item]:
+        return parse_link_list(block)
+
+    def serialize(self, items: list[Item]) -> str:
+        return serialize_link_list(items)
+
+
+@hookimpl
+def register_sections(register):
+    register(Links())

@@ -1,0 +1,34 @@
+"""Short Q&A: threads of ``Q:`` / ``A:`` / ``A1:`` / ``Q1-continue:`` / ``F:`` turns."""
+
+from __future__ import annotations
+
+from composer.hookspecs import hookimpl
+from composer.labels import parse_threads, serialize_turns, thread_score
+from composer.model import Item
+from composer.types import Block
+
+
+def opens_qa(label: str) -> bool:
+    """A question opens a thread; ``Q1-continue`` carries on the current one."""
+    return label.startswith("Q") and "continue" not in label.lower()
+
+
+class QA:
+    name = "qa"
+    title = "简短问答"
+    aliases = ("问答", "Q&A", "QA", "简短问答&讨论&杂谈", "问答&讨论", "简短问答&杂谈")
+    config = None
+
+    def sniff(self, block: Block) -> float:
+        return thread_score(block, opens_qa)
+
+    def parse(self, block: Block) -> list[Item]:
+        return parse_threads(block, "qa", opens_qa)
+
+    def serialize(self, items: list[Item]) -> str:
+        return "\n\n".join(serialize_turns(item.turns) for item in items)
+
+
+@hookimpl
+def register_sections(register):
+    register(QA())
