@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .errors import DialectError
 from .model import NOTE, Issue, Item, Section
 from .textutil import fragments, squash
 from .types import Block, Report, SectionType
@@ -20,10 +21,6 @@ from .types import Block, Report, SectionType
 ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
 FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 SNIFF_THRESHOLD = 0.5
-
-
-class DialectError(Exception):
-    """Input that cannot be read as a digest at all (binary, empty)."""
 
 
 # -- decoding ------------------------------------------------------------------

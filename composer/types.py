@@ -128,6 +128,18 @@ class RenderContext(Context):
     sections: dict[str, SectionType] = field(default_factory=dict)
     strings: dict[str, str] = field(default_factory=dict)
 
+    def page_vars(self, issue) -> dict[str, Any]:
+        """Variables every page template gets besides the issue."""
+        newsletter = self.settings.newsletter
+        web_url = newsletter.url.replace("{id}", issue.id) if newsletter.url else ""
+        return {
+            "issue": issue,
+            "ctx": self,
+            "t": self.strings,
+            "web_url": web_url,
+            "unsubscribe_url": newsletter.unsubscribe_url,
+        }
+
     def section_title(self, section) -> str:
         """The heading to print for ``section``: the editor's, else the type's default."""
         if section.title:

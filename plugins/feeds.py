@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from composer.plugins.links import parse_link_list, serialize_link_list
+
 from composer.hookspecs import hookimpl
 from composer.model import Item
-from composer.plugins.links import parse_link_list, serialize_link_list
 from composer.types import Block
 
 

@@ -1,0 +1,55 @@
+"""One run's setup: workspace, settings, plugins and their validated config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Settings, load_core, validate_plugin_tables
+from .dialect import Sections
+from .loader import PluginManager, load_plugins
+from .types import Report
+from .workspace import CONFIG_NAME
+
+
+@dataclass
+class App:
+    workspace: Path | None
+    settings: Settings
+    manager: PluginManager
+    sections: Sections
+    plugin_config: dict[str, Any] = field(default_factory=dict)
+    report: Report = field(default_factory=Report)
+
+    def broken_plugin(self, name: str, error: str) -> None:
+        self.manager.broken(name, error)
+
+
+def config_models(manager: PluginManager, sections: Sections) -> dict[str, Any]:
+    """{table name: pydantic model} declared by every registered object."""
+    objects = list(sections.types.values())
+    objects += [obj for _, obj in manager.renderers().values()]
+    objects += [obj for _, obj in manager.collect("register_deliverers")]
+    models = {}
+    for obj in objects:
+        model = getattr(obj, "config", None)
+        if model is not None:
+            models[getattr(obj, "config_key", None) or obj.name] = model
+    return models
+
+
+def open_app(workspace: Path | None) -> App:
+    """Read composer.toml (if any), load plugins, validate every plugin table."""
+    path = workspace / CONFIG_NAME if workspace else None
+    settings, tables, text = load_core(path)
+    manager = load_plugins(
+        local=settings.plugins.local, workspace=workspace, disable=settings.plugins.disable
+    )
+    report = Report()
+    sections = manager.sections()
+    plugin_config = validate_plugin_tables(tables, config_models(manager, sections), path, text)
+    for info in manager.infos.values():
+        if info.error:
+            report.warn(f"plugin {info.name}", f"not loaded ({info.error})")
+    return App(workspace, settings, manager, sections, plugin_config, report)

@@ -1,0 +1,194 @@
+"""The ``composer`` command line: a click group whose commands call into the core.
+
+Only click, pluggy and the plugin modules load for ``composer --help``; every
+heavier library is imported inside the command that needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import UserError
+
+workspace_option = click.option(
+    "-w",
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Workspace folder (default: $COMPOSER_WORKSPACE, else the nearest composer.toml).",
+)
+strict_option = click.option("--strict", is_flag=True, help="Treat any warning as an error.")
+
+
+class ComposerGroup(click.Group):
+    """Turns user errors into one line plus a hint; tracebacks only with --debug."""
+
+    def invoke(self, ctx: click.Context):
+        debug = ctx.params.get("debug") or bool(os.environ.get("COMPOSER_DEBUG"))
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort, click.ClickException):
+            raise
+        except UserError as exc:
+            if debug:
+                raise
+            _fail(str(exc), exc.hint, exc.code)
+        except KeyboardInterrupt:
+            _fail("interrupted", "", 130)
+        except Exception as exc:
+            if debug:
+                raise
+            _fail(f"internal error: {type(exc).__name__}: {exc}", "run with --debug for details", 1)
+
+
+def _fail(message: str, hint: str, code: int) -> None:
+    click.secho(f"Error: {message}", fg="red", err=True)
+    if hint:
+        click.echo(f"  hint: {hint}", err=True)
+    sys.exit(code)
+
+
+def report(app, strict: bool = False) -> None:
+    """Print the run's warnings; under --strict any warning is a failure (exit 1)."""
+    for warning in app.report.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    if strict and app.report.warnings:
+        _fail(f"{len(app.report.warnings)} warning(s) under --strict", "", 1)
+
+
+def open_app(workspace: Path | None, required: bool = True):  # noqa: D103
+    from .app import open_app as _open
+    from .errors import WorkspaceError
+    from .workspace import find_workspace
+
+    try:
+        ws = find_workspace(workspace)
+    except WorkspaceError:
+        if required or workspace is not None:
+            raise
+        ws = None
+    return _open(ws)
+
+
+@click.group(cls=ComposerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="composer")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def cli(debug: bool) -> None:
+    """Assemble the weekly research digest and render it for email, WeChat and Hugo."""
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def init(folder: Path) -> None:
+    """Create a workspace in FOLDER with a commented composer.toml."""
+    from .scaffold import init_workspace
+
+    for path in init_workspace(folder):
+        click.echo(f"created {path}")
+
+
+@cli.command()
+@click.option("--issue", "issue_id", metavar="ID", help="Issue id (default: this ISO week).")
+@click.option("--offline", is_flag=True, help="Make no network request; use stored copies.")
+@click.option("--force", is_flag=True, help="Regenerate an edited issue.md (a backup is kept).")
+@workspace_option
+@strict_option
+def draft(issue_id, offline, force, workspace, strict) -> None:
+    """Collect, assemble and render this week's issue."""
+    from .drafting import draft as run_draft
+
+    app = open_app(workspace)
+    result = run_draft(app, issue_id, offline=offline, force=force)
+    if result.backup:
+        click.echo(f"kept a backup of the edited draft: {result.backup}")
+    click.echo(f"wrote {result.issue_md}")
+    for path in result.outputs:
+        click.echo(f"wrote {path}")
+    report(app, strict)
+
+
+@cli.command()
+@click.argument("source", required=False)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--format", "formats", metavar="F,..", help="email,text,wechat,hugo (default all).")
+@workspace_option
+@strict_option
+def render(source, out, formats, workspace, strict) -> None:
+    """Render an issue (ID) or any dialect FILE into email, text, WeChat and Hugo outputs."""
+    from .rendering import render_source
+
+    app, written = render_source(source, out, formats, workspace)
+    for path in written:
+        click.echo(f"wrote {path}")
+    report(app, strict)
+
+
+@cli.group(invoke_without_command=True)
+@workspace_option
+@click.pass_context
+def plugins(ctx: click.Context, workspace) -> None:
+    """List plugins: name, version, source, hooks, status."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .loader import load_plugins
+    from .workspace import find_workspace
+
+    try:
+        ws = find_workspace(workspace)
+    except UserError:
+        if workspace is not None:
+            raise
+        ws = None
+    local, disable = _plugin_lists(ws)
+    manager = load_plugins(local=local, workspace=ws, disable=disable)
+    manager.sections(), manager.renderers(), manager.collect("register_deliverers")
+    rows = [("NAME", "VERSION", "SOURCE", "HOOKS", "STATUS")]
+    for info in manager.infos.values():
+        rows.append((info.name, info.version, info.source, ",".join(info.hooks), info.status))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        click.echo(
+            "  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4]
+        )
+
+
+def _plugin_lists(ws: Path | None) -> tuple[list[str], list[str]]:
+    """[plugins] local and disable, read without validating the rest of the file."""
+    if ws is None:
+        return [], []
+    import tomllib
+
+    try:
+        data = tomllib.loads((ws / "composer.toml").read_text(encoding="utf-8-sig"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return [], []
+    table = data.get("plugins", {}) if isinstance(data.get("plugins"), dict) else {}
+    return list(table.get("local", [])), list(table.get("disable", []))
+
+
+def _add_plugin_commands(group: click.Group) -> None:
+    from .loader import load_plugins
+    from .workspace import find_workspace
+
+    try:
+        ws = find_workspace()
+    except UserError:
+        ws = None
+    local, disable = _plugin_lists(ws)
+    manager = load_plugins(local=local, workspace=ws, disable=disable)
+    for name, result in manager.each("register_commands", cli=group):
+        if getattr(result, "error", None):
+            click.secho(
+                f"warning: plugin {name}: register_commands failed ({result.error})",
+                fg="yellow",
+                err=True,
+            )
+
+
+def main() -> None:
+    _add_plugin_commands(cli)
+    cli()

@@ -1,0 +1,87 @@
+"""``composer draft``: collect + assemble + write issue.md (protected) + render."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .app import App
+from .assemble import assemble, note_files, read_issue
+from .dialect import serialize_issue
+from .errors import Refusal, UsageError
+from .render import render_issue
+from .state import State
+from .types import Context
+from .workspace import ISSUE_ID, atomic_write, current_issue_id
+
+
+@dataclass
+class DraftResult:
+    issue_id: str
+    issue_md: Path
+    outputs: list[Path] = field(default_factory=list)
+    backup: Path | None = None
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def resolve_issue_id(app: App, issue_id: str | None) -> str:
+    if issue_id is None:
+        return current_issue_id(app.settings.newsletter.timezone)
+    if not ISSUE_ID.match(issue_id):
+        raise UsageError(f"'{issue_id}' is not an issue id", "issue ids are ISO weeks: 2026-W48")
+    return issue_id
+
+
+def protect(state: State, issue_md: Path, issue_id: str, force: bool) -> Path | None:
+    """Refuse to overwrite an issue.md edited since it was generated (backup with force)."""
+    if not issue_md.exists():
+        return None
+    if state.generated_hash(issue_id) == sha256(issue_md.read_bytes()):
+        return None
+    if not force:
+        raise Refusal(
+            f"{issue_md} was edited since it was generated; not overwriting it",
+            "render your edits with `composer render "
+            f"{issue_id}`, or run `composer draft --force` to regenerate (a backup is kept)",
+        )
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    backup = issue_md.with_name(f"issue.md.{stamp}.bak")
+    backup.write_bytes(issue_md.read_bytes())
+    return backup
+
+
+def draft(
+    app: App, issue_id: str | None, offline: bool = False, force: bool = False
+) -> DraftResult:
+    ws = app.workspace
+    issue_id = resolve_issue_id(app, issue_id)
+    folder = ws / issue_id
+    notes = note_files(folder / "notes")
+    if not notes:
+        app.report.warn(f"{issue_id}/notes", "no notes yet: the issue has only collected items")
+    ctx = Context(
+        settings=app.settings,
+        workspace=ws,
+        issue_id=issue_id,
+        offline=offline,
+        report=app.report,
+        plugin_config=app.plugin_config,
+    )
+    with State(ws) as state:
+        ctx.state = state
+        issue_md = folder / "issue.md"
+        backup = protect(state, issue_md, issue_id, force)
+        today = dt.datetime.now().date().isoformat()
+        title = f"{app.settings.newsletter.title} {issue_id}"
+        issue = assemble(app, issue_id, notes, ctx, title, today)
+        text = serialize_issue(issue, app.sections)
+        atomic_write(issue_md, text)
+        state.record_generated(issue_id, sha256(text.encode("utf-8")))
+    final = read_issue(app, issue_md, f"{issue_id}/issue.md")
+    outputs = render_issue(app, final, folder / "out")
+    return DraftResult(issue_id, issue_md, outputs, backup)

@@ -1,0 +1,250 @@
+"""Markdown shared by the renderers: one parser, and a writer that walks its syntax tree.
+
+The parser is CommonMark with raw HTML off (HTML an editor pastes is shown as
+text), only absolute http(s)/mailto links and in-page anchors accepted, and bare
+URLs linked by our own rule, which stops at CJK text and full-width punctuation.
+Runs of backslash-continued shell lines become code blocks.
+
+``MarkdownWriter`` writes the tree back as Markdown; renderer plugins subclass it
+(WeChat citations, Hugo links, plain text) by overriding a few methods.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markdown_it.tree import SyntaxTreeNode
+
+from .textutil import find_urls
+
+SAFE_LINK = re.compile(r"^(https?://|mailto:|#)", re.I)
+CONTINUED = re.compile(r"\s\\$")
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _bare_urls(state) -> None:
+    """Core rule: turn bare URLs in text tokens into links marked ``info="bare"``."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        out: list[Token] = []
+        depth = 0
+        for tok in block.children:
+            if tok.type == "link_open":
+                depth += 1
+            elif tok.type == "link_close":
+                depth -= 1
+            if tok.type != "text" or depth or "://" not in tok.content:
+                out.append(tok)
+                continue
+            pos = 0
+            for start, end, url in find_urls(tok.content):
+                if start > pos:
+                    out.append(_text(tok.content[pos:start]))
+                link = Token("link_open", "a", 1, attrs={"href": url}, info="bare")
+                close = Token("link_close", "a", -1, info="bare")
+                out += [link, _text(url), close]
+                pos = end
+            if pos < len(tok.content):
+                out.append(_text(tok.content[pos:]))
+        block.children = out
+
+
+def _text(content: str) -> Token:
+    return Token("text", "", 0, content=content)
+
+
+@lru_cache(maxsize=1)
+def parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "breaks": False})
+    md.validateLink = lambda url: bool(SAFE_LINK.match(url.strip()))
+    md.core.ruler.push("bare_urls", _bare_urls)
+    return md
+
+
+def fence_shell(text: str) -> str:
+    """Wrap runs of backslash-continued lines (shell commands) in code fences."""
+    lines = text.split("\n")
+    out: list[str] = []
+    fence = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = FENCE.match(line)
+        if m:
+            fence = None if fence and m.group(1)[0] == fence[0] else (fence or m.group(1))
+        if fence is None and not m and CONTINUED.search(line):
+            j = i
+            while j + 1 < len(lines) and CONTINUED.search(lines[j]) and lines[j + 1].strip():
+                j += 1
+            out += ["```", *lines[i : j + 1], "```"]
+            i = j + 1
+            continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+def tree(text: str) -> SyntaxTreeNode:
+    return SyntaxTreeNode(parser().parse(fence_shell(text)))
+
+
+def to_html(text: str) -> str:
+    """Markdown -> HTML (raw HTML escaped, unsafe links left as text)."""
+    return parser().render(fence_shell(text))
+
+
+LINE_START = re.compile(r"^( {0,3})([#>]|[-+*](?=\s|$)|\d{1,9}[.)](?=\s|$)|=+\s*$|\[[^\]]*\]:)")
+
+
+class MarkdownWriter:
+    """Write a markdown-it syntax tree back as Markdown. Subclass to change links."""
+
+    hard_break = "\\\n"
+    max_list_depth = 0  # 0: unlimited; 2: deeper lists are flattened
+
+    def __init__(self) -> None:
+        self.list_depth = 0
+
+    # -- entry points --------------------------------------------------------
+    def write(self, text: str) -> str:
+        return self.blocks(tree(text)).strip("\n")
+
+    def blocks(self, node: SyntaxTreeNode, tight: bool = False) -> str:
+        parts = [self.block(child) for child in node.children]
+        return ("\n" if tight else "\n\n").join(p for p in parts if p is not None)
+
+    # -- blocks --------------------------------------------------------------
+    def block(self, node: SyntaxTreeNode) -> str | None:
+        kind = node.type
+        if kind == "paragraph":
+            return self.paragraph(self.inline(node.children[0]))
+        if kind == "heading":
+            return self.heading(int(node.tag[1]), self.inline(node.children[0]))
+        if kind in ("bullet_list", "ordered_list"):
+            return self.list(node)
+        if kind == "blockquote":
+            inner = self.blocks(node)
+            return "\n".join("> " + ln if ln else ">" for ln in inner.split("\n"))
+        if kind in ("fence", "code_block"):
+            return self.code(node.content, node.info.strip() if kind == "fence" else "")
+        if kind == "hr":
+            return "---"
+        if kind == "html_block":
+            return self.escape(node.content.rstrip("\n"))
+        return self.blocks(node)
+
+    def paragraph(self, text: str) -> str:
+        return "\n".join(self.guard_line(ln) for ln in text.split("\n"))
+
+    def heading(self, level: int, text: str) -> str:
+        return "#" * level + " " + text.replace("\n", " ")
+
+    def code(self, content: str, info: str) -> str:
+        ticks = "```"
+        while ticks in content:
+            ticks += "`"
+        return f"{ticks}{info}\n{content.rstrip(chr(10))}\n{ticks}"
+
+    def list(self, node: SyntaxTreeNode) -> str:
+        ordered = node.type == "ordered_list"
+        start = int(node.attrs.get("start", 1)) if ordered else 1
+        tight = all(
+            getattr(p, "hidden", False)
+            for item in node.children
+            for p in item.children
+            if p.type == "paragraph"
+        )
+        flatten = self.max_list_depth and self.list_depth >= self.max_list_depth
+        self.list_depth += 1
+        try:
+            out = []
+            for n, item in enumerate(node.children):
+                marker = f"{start + n}." if ordered else "-"
+                body = self.blocks(item, tight=tight)
+                if flatten:
+                    out.append(f"· {body}" if not ordered else f"{start + n}) {body}")
+                    continue
+                pad = " " * (len(marker) + 1)
+                lines = body.split("\n")
+                first = f"{marker} {lines[0]}" if lines[0] else marker
+                out.append("\n".join([first] + [pad + ln if ln else "" for ln in lines[1:]]))
+        finally:
+            self.list_depth -= 1
+        return ("\n" if tight or flatten else "\n\n").join(out)
+
+    # -- inline --------------------------------------------------------------
+    def inline(self, node: SyntaxTreeNode) -> str:
+        return "".join(self.span(child) for child in node.children)
+
+    def span(self, node: SyntaxTreeNode) -> str:
+        kind = node.type
+        if kind in ("text", "text_special"):
+            return self.escape(node.content)
+        if kind == "softbreak":
+            return "\n"
+        if kind == "hardbreak":
+            return self.hard_break
+        if kind == "code_inline":
+            return self.code_span(node.content)
+        if kind == "strong":
+            return self.strong(self.inline(node))
+        if kind == "em":
+            return self.em(self.inline(node))
+        if kind == "link":
+            href = node.attrs.get("href", "")
+            if node.info == "bare":
+                return self.bare_url(href)
+            return self.link(self.inline(node), href, node.attrs.get("title") or "")
+        if kind == "image":
+            alt = "".join(c.content for c in node.children) if node.children else ""
+            return self.image(alt, node.attrs.get("src", ""))
+        if kind == "html_inline":
+            return self.escape(node.content)
+        return self.inline(node) if node.children else self.escape(node.content)
+
+    def code_span(self, content: str) -> str:
+        ticks = "`"
+        while ticks in content:
+            ticks += "`"
+        pad = " " if content.startswith("`") or content.endswith("`") else ""
+        return f"{ticks}{pad}{content}{pad}{ticks}"
+
+    def strong(self, text: str) -> str:
+        return f"**{text}**" if text.strip() else text
+
+    def em(self, text: str) -> str:
+        return f"*{text}*" if text.strip() else text
+
+    def link(self, text: str, url: str, title: str) -> str:
+        target = f"<{url}>" if re.search(r"[\s()<>]", url) else url
+        return f"[{text}]({target})"
+
+    def bare_url(self, url: str) -> str:
+        return f"<{url}>"
+
+    def image(self, alt: str, url: str) -> str:
+        return f"![{self.escape(alt)}]({url})"
+
+    # -- escaping ------------------------------------------------------------
+    ESCAPE = re.compile(r"([\\`*\[\]])")
+
+    def escape(self, text: str) -> str:
+        text = self.ESCAPE.sub(r"\\\1", text)
+        text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
+        text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
+        return text.replace("<", "&lt;").replace(">", "&gt;")
+
+    def guard_line(self, line: str) -> str:
+        """Escape what would make a paragraph line start a block (list, heading ...)."""
+        m = LINE_START.match(line)
+        if not m:
+            return line
+        lead, mark = m.group(1), m.group(2)
+        if mark[0].isdigit():
+            digits = re.match(r"\d+", mark).group(0)
+            return lead + digits + "\\" + line[len(lead) + len(digits) :]
+        return lead + "\\" + line[len(lead) :]

@@ -1,0 +1,50 @@
+"""``composer render``: find what to render (an issue id or any dialect file) and where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .assemble import read_issue
+from .errors import DialectError, UsageError
+from .render import render_issue
+from .workspace import ISSUE_ID, current_issue_id, find_workspace
+
+
+def _app(workspace: Path | None, required: bool):
+    from .app import open_app
+    from .errors import WorkspaceError
+
+    try:
+        ws = find_workspace(workspace)
+    except WorkspaceError:
+        if required or workspace is not None:
+            raise
+        ws = None
+    return open_app(ws)
+
+
+def render_source(source: str | None, out: Path | None, formats: str | None, workspace):
+    """Render SOURCE (file, issue id, or this week's issue); returns (app, written paths)."""
+    if source and Path(source).is_file():
+        path = Path(source)
+        app = _app(workspace, required=False)
+        if out is None:
+            in_issue = path.name == "issue.md"
+            out = path.parent / "out" if in_issue else Path.cwd() / "out" / path.stem
+        label = str(path)
+    else:
+        if source and not ISSUE_ID.match(source):
+            raise DialectError(
+                f"{source}: no such file, and not an issue id",
+                "give a dialect file, or an issue id such as 2026-W48",
+            )
+        app = _app(workspace, required=True)
+        issue_id = source or current_issue_id(app.settings.newsletter.timezone)
+        path = app.workspace / issue_id / "issue.md"
+        if not path.is_file():
+            raise UsageError(f"{path} does not exist", f"run `composer draft --issue {issue_id}`")
+        out = out or path.parent / "out"
+        label = f"{issue_id}/issue.md"
+    issue = read_issue(app, path, label)
+    issue.title = issue.title or app.settings.newsletter.title
+    return app, render_issue(app, issue, out, formats)

@@ -1,0 +1,55 @@
+"""``composer init``: a new workspace with a commented composer.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import Refusal
+from .workspace import CONFIG_NAME, atomic_write, current_issue_id
+
+CONFIG_TEMPLATE = """\
+# composer.toml: settings of this newsletter workspace.
+# Every table below is optional; an unknown table or key is an error.
+
+[newsletter]
+title = "AI 研究周报"          # heading of every issue
+language = "zh-CN"             # zh-CN or en: fixed words of the theme
+timezone = "Asia/Shanghai"     # issue ids are ISO weeks in this timezone
+# order of sections in an issue (section names from `composer plugins`)
+sections = ["discussions", "papers", "chat", "qa", "links", "feeds"]
+# url = "https://example.org/weekly/{id}/"      # web version of each issue
+# unsubscribe_url = "mailto:editor@example.org?subject=unsubscribe"
+
+[plugins]
+disable = []                   # plugin names not to load
+local = []                     # local plugin files, e.g. ["plugins/events.py"]
+"""
+
+EXAMPLE_NOTE = """\
+## 论文分享
+
+1.《论文标题》https://arxiv.org/abs/2401.00001
+
+一两句话的摘要。
+
+## 简短问答
+
+Q: 一个问题？
+
+A: 一个回答。
+"""
+
+
+def init_workspace(folder: Path, timezone: str = "Asia/Shanghai") -> list[Path]:
+    """Create the workspace layout; refuses to touch an existing composer.toml."""
+    config = folder / CONFIG_NAME
+    if config.exists():
+        raise Refusal(f"{config} already exists", "edit it, or choose another folder")
+    issue = current_issue_id(timezone)
+    created = [config, folder / issue / "notes" / "example.md"]
+    atomic_write(config, CONFIG_TEMPLATE)
+    atomic_write(created[1], EXAMPLE_NOTE)
+    for sub in ("templates", "plugins"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+        created.append(folder / sub)
+    return created

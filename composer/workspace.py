@@ -1,0 +1,66 @@
+"""Workspace discovery, issue ids, atomic writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from .errors import WorkspaceError
+
+CONFIG_NAME = "composer.toml"
+ISSUE_ID = re.compile(r"^\d{4}-W\d{2}$")
+
+
+def find_workspace(explicit: str | Path | None = None, start: Path | None = None) -> Path:
+    """``-w DIR``, else ``COMPOSER_WORKSPACE``, else the nearest parent with composer.toml."""
+    chosen = explicit or os.environ.get("COMPOSER_WORKSPACE")
+    if chosen:
+        path = Path(chosen).expanduser().resolve()
+        if not (path / CONFIG_NAME).is_file():
+            raise WorkspaceError(f"{path} has no {CONFIG_NAME} (create one with `composer init`)")
+        return path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise WorkspaceError(
+        f"no {CONFIG_NAME} in {here} or its parents; pass -w DIR or run `composer init DIR`"
+    )
+
+
+def issue_id(when: dt.datetime) -> str:
+    """The ISO-week id (``2026-W48``) of a moment, in its own timezone."""
+    year, week, _ = when.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def current_issue_id(timezone: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return issue_id(dt.datetime.now(ZoneInfo(timezone)))
+
+
+def week_bounds(issue: str, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+    """[Monday 00:00, next Monday 00:00) of an ISO week in ``timezone``."""
+    from zoneinfo import ZoneInfo
+
+    year, week = int(issue[:4]), int(issue[6:])
+    start = dt.datetime.fromisocalendar(year, week, 1).replace(tzinfo=ZoneInfo(timezone))
+    return start, start + dt.timedelta(days=7)
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write via a temporary file in the same folder and rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

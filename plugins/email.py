@@ -1,0 +1,82 @@
+"""Email HTML (``email.html``): one 600px column, CSS inlined with premailer.
+
+Client-specific CSS (dark mode, phone widths) cannot be inlined; it is added as a
+``<style>`` after inlining, so removing every ``<style>`` changes nothing at
+desktop width in light mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from composer.hookspecs import hookimpl
+
+
+def inline_css(html: str) -> str:
+    import cssutils
+    import premailer
+
+    cssutils.log.setLevel(logging.CRITICAL)
+    return premailer.Premailer(
+        html,
+        allow_network=False,
+        strip_important=False,
+        disable_validation=True,
+        keep_style_tags=False,
+        disable_basic_attributes=["width", "height"],
+        cssutils_logging_level=logging.CRITICAL,
+    ).transform()
+
+
+def turn_html(md, label: str, text: str):
+    """A labelled turn: the label in bold at the start of its first paragraph."""
+    from markupsafe import Markup, escape
+
+    body = str(md(text))
+    tag = Markup('<strong class="label">{}</strong>：').format(label)
+    if body.startswith("<p>"):
+        return Markup("<p>" + tag + body[3:])
+    return Markup("<p>") + tag + Markup("</p>") + Markup(body) if body else escape(label)
+
+
+class EmailRenderer:
+    name = "email"
+    outputs = ("email.html",)
+    config = None
+
+    def render(self, issue, ctx):
+        from markupsafe import Markup
+
+        from composer.markdown import to_html
+
+        def md(text: str):
+            return Markup(to_html(text))
+
+        env = ctx.env
+        page = env.get_template("issue.email.j2").render(
+            **ctx.page_vars(issue),
+            md=md,
+            fmt="email",
+            turn=lambda label, text: turn_html(md, label, text),
+            preheader=preheader(issue),
+        )
+        client_css = env.get_template("email-client.css.j2").render()
+        html = inline_css(page)
+        html = html.replace("</head>", f"<style>{client_css}</style>\n</head>", 1)
+        return {"email.html": html}
+
+
+def preheader(issue) -> str:
+    """The first words of the issue, for the inbox preview line."""
+    for item in issue.items():
+        text = item.title or item.text or (item.turns[0].text if item.turns else "")
+        text = re.sub(r"\s+", " ", re.sub(r"[#*`>\[\]()!]", "", text)).strip()
+        if text:
+            return text[:120]
+    return issue.title
+
+
+@hookimpl
+def register_renderers(register):
+    register(EmailRenderer())

@@ -1,0 +1,72 @@
+"""Hugo post (``post.md``): front matter from the issue, body as Markdown."""
+
+from __future__ import annotations
+
+from composer.hookspecs import hookimpl
+
+
+class HugoRenderer:
+    name = "hugo"
+    outputs = ("post.md",)
+    config = None
+
+    def render(self, issue, ctx):
+        from composer.dialect import dump_front_matter
+        from composer.markdown import MarkdownWriter
+
+        writer = MarkdownWriter()
+
+        def turn(label: str, text: str) -> str:
+            return label_first(f"**{label}**：", writer.write(text))
+
+        meta = dict(issue.meta)
+        meta.setdefault("title", issue.title or ctx.settings.newsletter.title)
+        if issue.date:
+            meta.setdefault("date", issue.date)
+        meta.setdefault("draft", True)
+
+        def link(title: str, url: str) -> str:
+            text = writer.escape(title or url)
+            return writer.link(text, url, "") if url else text
+
+        body = ctx.env.get_template("issue.hugo.j2").render(
+            **ctx.page_vars(issue),
+            md=writer.write,
+            turn=turn,
+            fmt="hugo",
+            link=link,
+            quote=quote,
+            esc=writer.escape,
+        )
+        return {"post.md": dump_front_matter(meta) + "\n" + squeeze(body)}
+
+
+def label_first(label: str, body: str) -> str:
+    """Put a turn label in front of its first paragraph, or on its own line before a block."""
+    first = body.split("\n", 1)[0]
+    if not body or first.startswith(("```", "- ", "> ", "#", "|", "    ")) or first[:1].isdigit():
+        return f"{label}\n\n{body}" if body else label
+    return label + body
+
+
+def quote(text: str) -> str:
+    """Indent a follow-up turn as a blockquote."""
+    return "\n".join("> " + ln if ln else ">" for ln in text.split("\n"))
+
+
+def squeeze(text: str) -> str:
+    """At most one blank line between blocks, outside code fences."""
+    out: list[str] = []
+    fence = False
+    for line in text.split("\n"):
+        if line.lstrip().startswith("```"):
+            fence = not fence
+        if not fence and not line.strip() and out and not out[-1].strip():
+            continue
+        out.append(line.rstrip() if not fence else line)
+    return "\n".join(out).strip("\n") + "\n"
+
+
+@hookimpl
+def register_renderers(register):
+    register(HugoRenderer())

@@ -1,0 +1,78 @@
+"""Plain-text alternative of the email (``email.txt``)."""
+
+from __future__ import annotations
+
+from composer.hookspecs import hookimpl
+
+
+def plain_writer():
+    from composer.markdown import MarkdownWriter
+
+    class PlainWriter(MarkdownWriter):
+        """Markdown -> readable plain text: links as ``text <URL>``, no markup."""
+
+        hard_break = "\n"
+
+        def escape(self, text: str) -> str:
+            return text
+
+        def guard_line(self, line: str) -> str:
+            return line
+
+        def strong(self, text: str) -> str:
+            return text
+
+        def em(self, text: str) -> str:
+            return text
+
+        def code_span(self, content: str) -> str:
+            return content
+
+        def code(self, content: str, info: str) -> str:
+            return "\n".join("    " + ln for ln in content.rstrip("\n").split("\n"))
+
+        def heading(self, level: int, text: str) -> str:
+            return text.replace("\n", " ")
+
+        def link(self, text: str, url: str, title: str) -> str:
+            return url if text.strip() == url else f"{text} <{url}>"
+
+        def bare_url(self, url: str) -> str:
+            return url
+
+        def image(self, alt: str, url: str) -> str:
+            return f"[{alt or 'image'}] <{url}>"
+
+    return PlainWriter()
+
+
+class TextRenderer:
+    name = "text"
+    outputs = ("email.txt",)
+    config = None
+
+    def render(self, issue, ctx):
+        writer = plain_writer()
+
+        def turn(label: str, text: str) -> str:
+            return f"{label}: {writer.write(text)}"
+
+        page = ctx.env.get_template("issue.text.j2").render(
+            **ctx.page_vars(issue), md=writer.write, turn=turn, fmt="text"
+        )
+        return {"email.txt": _tidy(page)}
+
+
+def _tidy(text: str) -> str:
+    lines = [ln.rstrip() for ln in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if not line and out and not out[-1]:
+            continue
+        out.append(line)
+    return "\n".join(out).strip("\n") + "\n"
+
+
+@hookimpl
+def register_renderers(register):
+    register(TextRenderer())

@@ -1,0 +1,127 @@
+"""WeChat-ready Markdown (``wechat.md``) for doocs/md-style editors.
+
+Only mp.weixin.qq.com links stay links; every other link becomes
+``text<sup>[n]</sup>`` with a 「引用链接」 list at the end (numbered by first use,
+a repeated URL keeps its number). Bare URLs stay plain text, spaced off CJK text.
+``$`` and ``~`` are escaped, lists are at most two levels deep, labels are written
+``**Q**：``, and the file carries no front matter.
+"""
+
+from __future__ import annotations
+
+import re
+
+from composer.hookspecs import hookimpl
+
+WEIXIN = re.compile(r"^https?://mp\.weixin\.qq\.com/", re.I)
+BARE_OPEN, BARE_CLOSE = "\x02", "\x03"
+
+
+class Citations:
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str]] = []
+        self.numbers: dict[str, int] = {}
+
+    def cite(self, title: str, url: str) -> int:
+        if url not in self.numbers:
+            self.entries.append((title, url))
+            self.numbers[url] = len(self.entries)
+        return self.numbers[url]
+
+
+def wechat_writer(citations: Citations):
+    from composer.markdown import MarkdownWriter
+
+    class WechatWriter(MarkdownWriter):
+        hard_break = "\n"
+        max_list_depth = 2
+        ESCAPE = re.compile(r"([\\`*\[\]$~])")
+
+        def link(self, text: str, url: str, title: str) -> str:
+            if WEIXIN.match(url):
+                return super().link(text, url, title)
+            plain = _plain(text)
+            if plain.strip() == url:
+                return self.bare_url(url)
+            n = citations.cite(title or plain.strip() or url, url)
+            return f"{text}<sup>[{n}]</sup>"
+
+        def bare_url(self, url: str) -> str:
+            return f"{BARE_OPEN}{url}{BARE_CLOSE}"
+
+        def image(self, alt: str, url: str) -> str:
+            citations.cite(alt or "image", url)
+            return super().image(alt, url)
+
+        def strong(self, text: str) -> str:
+            # `**Q：**正文` is not bold in the editor: keep closing punctuation outside.
+            m = re.match(r"^(.*?)([:：,，.。;；!！?？、]+)$", text, re.S)
+            if m and m.group(1).strip():
+                return f"**{m.group(1)}**{m.group(2)}"
+            return super().strong(text)
+
+        def paragraph(self, text: str) -> str:
+            return space_bare_urls(super().paragraph(text))
+
+        def heading(self, level: int, text: str) -> str:
+            return space_bare_urls(super().heading(level, text))
+
+    return WechatWriter()
+
+
+def _plain(markdown_text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", re.sub(r"[*`]|<sup>\[\d+\]</sup>", "", markdown_text))
+
+
+def space_bare_urls(text: str) -> str:
+    """A bare URL glued to text swallows it in the editor: put spaces around it."""
+    text = re.sub(rf"(?<=[^\s{BARE_CLOSE}]){BARE_OPEN}", " " + BARE_OPEN, text)
+    text = re.sub(rf"{BARE_CLOSE}(?=[^\s{BARE_OPEN}])", BARE_CLOSE + " ", text)
+    return text.replace(BARE_OPEN, "").replace(BARE_CLOSE, "")
+
+
+class WechatRenderer:
+    name = "wechat"
+    outputs = ("wechat.md",)
+    config = None
+
+    def render(self, issue, ctx):
+        from composer.plugins.hugo import label_first, quote, squeeze
+
+        citations = Citations()
+        writer = wechat_writer(citations)
+
+        def md(text: str) -> str:
+            return writer.write(text)
+
+        def turn(label: str, text: str) -> str:
+            return label_first(f"**{writer.escape(label)}**：", md(text))
+
+        def cite_line(n: int, title: str, url: str) -> str:
+            return f"[{n}] {writer.escape(' '.join(title.split()))}: {url}"
+
+        def link(title: str, url: str) -> str:
+            text = writer.escape(title or url)
+            if not url:
+                return text
+            if not title or title == url:
+                return space_bare_urls(writer.bare_url(url))
+            return writer.link(text, url, "")
+
+        body = ctx.env.get_template("issue.wechat.j2").render(
+            **ctx.page_vars(issue),
+            md=md,
+            turn=turn,
+            fmt="wechat",
+            link=link,
+            quote=quote,
+            citations=citations,
+            cite_line=cite_line,
+            esc=writer.escape,
+        )
+        return {"wechat.md": squeeze(body)}
+
+
+@hookimpl
+def register_renderers(register):
+    register(WechatRenderer())
