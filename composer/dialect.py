@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .errors import DialectError
 from .model import NOTE, Issue, Item, Section
-from .textutil import fragments, squash
+from .textutil import fragments, squash, trim_lines
 from .types import Block, Report, SectionType
 
 ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
@@ -146,8 +146,10 @@ def split_blocks(body: str, file: str, first_line: int, sections: Sections) -> l
     for line in lines:
         fence = _fence_state(line, fence)
         m = fence is None and ATX_RE.match(line)
-        if m:
+        if m and (m.group(2) or "").strip():
             levels.append(len(m.group(1)))
+        elif fence is None and _heading(line, 0, sections):
+            levels.append(2)  # a bare section heading stands for a level-2 heading
     top = min(levels) if levels else 2
     blocks = [Block([], file, first_line, None, top)]
     fence = None
@@ -176,8 +178,8 @@ def _fence_state(line: str, fence: str | None) -> str | None:
 
 def _heading(line: str, top: int, sections: Sections) -> tuple[str, int] | None:
     m = ATX_RE.match(line)
-    if m:
-        level, title = len(m.group(1)), (m.group(2) or "").strip()
+    if m and (m.group(2) or "").strip():  # an empty heading cannot open a section
+        level, title = len(m.group(1)), m.group(2).strip()
         if level <= top or sections.for_heading(title):
             return title, level
         return None
@@ -270,7 +272,7 @@ def _plugin_failed(owner, hook, exc, block, report, on_broken) -> None:
 
 
 def note(text: str, origin: str = "") -> Item:
-    return Item(kind=NOTE, text=text.strip("\n"), origin=origin)
+    return Item(kind=NOTE, text=trim_lines(text), origin=origin)
 
 
 def item_text(item: Item) -> str:
@@ -302,12 +304,16 @@ def serialize_issue(issue: Issue, sections: Sections) -> str:
             stype = sections.types.get(section.kind)
             title = stype.title if stype else ""
         if title or n > 0:
-            chunk.append("#" * section.level + " " + title)
+            closing = " " + "#" * section.level if title.endswith("#") else ""
+            chunk.append("#" * section.level + " " + title + closing)
         body = serialize_items(section, sections)
         if body:
             chunk.append(body)
         parts.append("\n\n".join(chunk))
-    return "\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
+    text = "\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
+    if not issue.meta and text.startswith("---"):
+        text = "\n" + text  # not front matter: keep it from reading as such
+    return text
 
 
 def serialize_items(section: Section, sections: Sections) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .model import NOTE, Item, Turn
+from .textutil import trim_lines
 from .types import Block
 
 LABEL = (
@@ -38,7 +39,7 @@ class Segment:
 
     @property
     def text(self) -> str:
-        return "\n".join(self.lines).strip("\n")
+        return trim_lines("\n".join(self.lines))
 
 
 def match_label(line: str) -> tuple[str, str] | None:
@@ -105,7 +106,7 @@ def parse_threads(block: Block, kind: str, starts: Callable[[str], bool]) -> lis
             current = None
         else:
             turn = current.turns[-1]
-            turn.text = (turn.text + "\n\n" + seg.text).strip("\n")
+            turn.text = trim_lines(turn.text + "\n\n" + seg.text)
     return items
 
 
@@ -114,6 +115,8 @@ def serialize_turns(turns: list[Turn], colon: str = ": ") -> str:
     out = []
     for turn in turns:
         sep = "：" if not turn.label.isascii() else colon
+        if turn.text[:1].isspace():  # indented first line: keep it off the label line
+            sep = sep.rstrip() + "\n"
         out.append(f"{turn.label}{sep}{turn.text}")
     return "\n\n".join(out)
 

@@ -18,6 +18,16 @@ MIN_FRAGMENT = 4
 CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
 
+def trim_lines(text: str) -> str:
+    """``text`` without its leading and trailing whitespace-only lines."""
+    lines = text.split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines)
+
+
 def trim_url(url: str) -> str:
     """Drop trailing punctuation that belongs to the sentence, keeping balanced parens."""
     url = url.rstrip(URL_TRAIL)

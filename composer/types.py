@@ -46,7 +46,9 @@ class Block:
 
     @property
     def text(self) -> str:
-        return "\n".join(self.lines).strip("\n")
+        from .textutil import trim_lines
+
+        return trim_lines("\n".join(self.lines))
 
     def where(self, offset: int = 0) -> str:
         return f"{self.file}:{self.line + offset}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from composer.hookspecs import hookimpl
 from composer.labels import label_number, scan, serialize_turns
 from composer.model import NOTE, Item, Turn
+from composer.textutil import trim_lines
 from composer.types import Block
 
 KIND = "discussion"
@@ -36,14 +37,12 @@ class Discussions:
         current: Item | None = None
         for i, seg in enumerate(segs):
             label = seg.label
-            if label is not None and (_is_reply(label) or _is_question(label)):
-                if _is_question(label) and (current is None or current.turns or current.text):
+            if label is not None:
+                asks = _is_question(label)
+                if current is None or (asks and (current.turns or "qlabel" in current.meta)):
                     current = Item(KIND, origin=block.where(seg.offset))
                     items.append(current)
-                elif current is None:
-                    current = Item(KIND, origin=block.where(seg.offset))
-                    items.append(current)
-                if _is_question(label) and not current.turns and not current.text:
+                if asks and not current.turns and "qlabel" not in current.meta:
                     current.text = seg.text
                     current.meta["qlabel"] = label
                 else:
@@ -68,7 +67,7 @@ class Discussions:
             return False
         if current is None:
             return True
-        if not current.turns and not current.text:
+        if not current.turns and "qlabel" not in current.meta:
             return False
         text = segs[i].text
         if "\n" in text or len(text) > TOPIC_MAX:
@@ -79,7 +78,7 @@ class Discussions:
         out = []
         for item in items:
             parts = [item.title] if item.title else []
-            if item.text:
+            if item.text or "qlabel" in item.meta:
                 parts.append(f"{item.meta.get('qlabel', 'Q')}: {item.text}")
             if item.turns:
                 parts.append(serialize_turns(item.turns))
@@ -98,11 +97,11 @@ def _next_label(segs, i) -> str | None:
 
 def _continue(item: Item, text: str) -> None:
     if item.turns:
-        item.turns[-1].text = (item.turns[-1].text + "\n\n" + text).strip("\n")
-    elif item.text:
-        item.text = (item.text + "\n\n" + text).strip("\n")
+        item.turns[-1].text = trim_lines(item.turns[-1].text + "\n\n" + text)
+    elif "qlabel" in item.meta:
+        item.text = trim_lines(item.text + "\n\n" + text)
     else:
-        item.title = (item.title + "\n\n" + text).strip("\n")
+        item.title = trim_lines(item.title + "\n\n" + text)
 
 
 @hookimpl

@@ -6,7 +6,7 @@ import re
 
 from composer.hookspecs import hookimpl
 from composer.model import NOTE, Item
-from composer.textutil import find_urls
+from composer.textutil import find_urls, trim_lines
 from composer.types import Block
 
 KIND = "link"
@@ -20,7 +20,7 @@ def split_link(content: str) -> tuple[str, str, str]:
     if not found:
         return content.strip(), "", ""
     start, end, url = found[0]
-    title = content[:start].strip().rstrip(":：-—").strip()
+    title = re.sub(r"(\s+[-—–]+)?[\s:：]*$", "", content[:start].strip())
     return title, url, content[end:].strip()
 
 
@@ -35,7 +35,7 @@ def parse_link_list(block: Block, kind: str = KIND) -> list[Item]:
             return
         item = items[-1]
         if item.kind == NOTE:
-            item.text = (item.text + "\n" + "\n".join(lines)).strip("\n") if lines else item.text
+            item.text = trim_lines(item.text + "\n" + "\n".join(lines)) if lines else item.text
         else:
             extra = []
             for line in lines:
@@ -44,7 +44,7 @@ def parse_link_list(block: Block, kind: str = KIND) -> list[Item]:
                     item.meta["source"] = m.group(1).strip()
                 else:
                     extra.append(line[2:] if line.startswith("  ") else line.lstrip())
-            note = "\n".join(extra).strip("\n")
+            note = trim_lines("\n".join(extra))
             item.text = "\n\n".join(p for p in (item.text, note) if p)
         lines.clear()
 

@@ -6,7 +6,7 @@ import re
 
 from composer.hookspecs import hookimpl
 from composer.model import NOTE, Item
-from composer.textutil import arxiv_id, find_urls
+from composer.textutil import arxiv_id, find_urls, trim_lines
 from composer.types import Block
 
 KIND = "paper"
@@ -47,9 +47,10 @@ class Papers:
 
     def sniff(self, block: Block) -> float:
         first = next((ln for ln in block.lines if ln.strip()), "")
-        if QUOTED.match(first):
+        numbered = NUMBERED.match(first)
+        if QUOTED.match(first) or (numbered and numbered.group(2).startswith("《")):
             return 0.8
-        if NUMBERED.match(first) and find_urls(block.text):
+        if numbered and find_urls(block.text):
             return 0.6
         return 0.0
 
@@ -61,7 +62,7 @@ class Papers:
         after_blank = True
 
         def close() -> None:
-            text = "\n".join(body).strip("\n")
+            text = trim_lines("\n".join(body))
             body.clear()
             if not items or items[-1].kind == NOTE:
                 if text:
@@ -108,7 +109,7 @@ def _finish(item: Item, text: str) -> None:
         first, _, rest = text.partition("\n\n")
         found = find_urls(first)
         if len(found) == 1 and first.strip() == found[0][2]:
-            item.url, text = found[0][2], rest.strip("\n")
+            item.url, text = found[0][2], trim_lines(rest)
     item.text = text
     ids = [i for i in (arxiv_id(u) for _, _, u in find_urls(f"{item.url} {text}")) if i]
     if ids:

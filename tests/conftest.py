@@ -1,0 +1,67 @@
+"""Shared fixtures. The suite never loads plugins that merely happen to be installed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ["COMPOSER_PLUGINS"] = "builtins"
+os.environ.pop("COMPOSER_WORKSPACE", None)
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = sorted((Path(__file__).parent / "samples").glob("*.txt"))
+SHARED_TOOLS = ROOT.parent / "shared" / "tools"
+
+
+@pytest.fixture
+def run(tmp_path):
+    """Run the real ``composer`` command in a subprocess; returns CompletedProcess."""
+
+    def _run(*args, cwd=None, env=None, input=None):
+        full_env = dict(os.environ, COMPOSER_PLUGINS="builtins", NO_COLOR="1")
+        full_env.update(env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "composer", *map(str, args)],
+            cwd=cwd or tmp_path,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=120,
+        )
+
+    return _run
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A copy of the example workspace in issues/."""
+    ws = tmp_path / "ws"
+    shutil.copytree(ROOT / "issues", ws, ignore=shutil.ignore_patterns("out", "issue.md*",
+                                                                         ".composer"))
+    return ws
+
+
+@pytest.fixture(scope="session")
+def app():
+    from composer.app import open_app
+
+    return open_app(None)
+
+
+@pytest.fixture
+def parse(app):
+    """Parse dialect text with the built-in plugins; returns (issue, report)."""
+    from composer.dialect import parse_text
+    from composer.types import Report
+
+    def _parse(text: str, file: str = "t.txt"):
+        report = Report()
+        return parse_text(text, file, app.sections, report), report
+
+    return _parse
