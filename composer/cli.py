@@ -148,7 +148,8 @@ def plugins(ctx: click.Context, workspace) -> None:
     manager.sections(), manager.renderers(), manager.collect("register_deliverers")
     rows = [("NAME", "VERSION", "SOURCE", "HOOKS", "STATUS")]
     for info in manager.infos.values():
-        rows.append((info.name, info.version, info.source, ",".join(info.hooks), info.status))
+        hooks = ",".join(info.hooks) or "-"
+        rows.append((info.name, info.version or "-", info.source, hooks, info.status))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
         click.echo(

@@ -264,9 +264,8 @@ def _parse_with(stype, block: Block, owner: str, report: Report, on_broken) -> l
 
 def _plugin_failed(owner, hook, exc, block, report, on_broken) -> None:
     message = f"{type(exc).__name__}: {exc}"
-    report.warn(
-        f"plugin {owner}", f"{hook} failed at {block.where()} ({message}); text kept as a note"
-    )
+    where = block.where(_first_text_line(block))
+    report.warn(f"plugin {owner}", f"{hook} failed at {where} ({message}); text kept as a note")
     if on_broken:
         on_broken(owner, f"{hook}: {message}")
 

@@ -13,8 +13,21 @@ from pathlib import Path
 from .textutil import fragments, squash, urls
 
 OUTPUTS = ("email.html", "email.txt", "wechat.md", "post.md")
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 HIDDEN = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all|max-height\s*:\s*0"
     r"|font-size\s*:\s*0",
@@ -118,8 +131,9 @@ def lost(source: str, output: str, text: str) -> list[Problem]:
         hay_urls = text
     squashed = squash(hay_text)
     out = [Problem(output, "lost-url", f"lost URL {u}") for u in expected_urls if u not in hay_urls]
-    out += [Problem(output, "lost-text", f"lost text «{f[:40]}»") for f in frags
-            if f not in squashed]
+    out += [
+        Problem(output, "lost-text", f"lost text «{f[:40]}»") for f in frags if f not in squashed
+    ]
     return out
 
 

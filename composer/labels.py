@@ -72,7 +72,7 @@ def scan(block: Block) -> list[Segment]:
             segments.append(Segment(offset, None, [line], unknown=unknown))
         else:
             segments[-1].lines.append(line)
-        m = FENCE.match(line)
+        m = FENCE.match(found[1] if found else line)
         if m:
             fence = m.group(1)
         after_blank = False
@@ -115,7 +115,7 @@ def serialize_turns(turns: list[Turn], colon: str = ": ") -> str:
     out = []
     for turn in turns:
         sep = "：" if not turn.label.isascii() else colon
-        if turn.text[:1].isspace():  # indented first line: keep it off the label line
+        if turn.text[:1].isspace():  # an indented first line stays off the label line
             sep = sep.rstrip() + "\n"
         out.append(f"{turn.label}{sep}{turn.text}")
     return "\n\n".join(out)

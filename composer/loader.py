@@ -3,7 +3,9 @@
 Sources, in order: built-ins (``DEFAULT_PLUGINS``, registered like any other
 plugin), the ``composer`` entry point group, and workspace-local files listed in
 composer.toml ``[plugins] local``. ``COMPOSER_PLUGINS=a,b`` (or ``builtins``)
-restricts what loads; ``COMPOSER_TRACE_PLUGINS=1`` prints each hook call.
+restricts which built-in and installed plugins load (listed local files always
+load unless ``[plugins] disable`` names them); ``COMPOSER_TRACE_PLUGINS=1`` prints
+each hook call.
 A plugin that fails to import or raises in a hook is recorded as broken and skipped.
 """
 
@@ -199,10 +201,10 @@ def load_plugins(
     if env is None or env.strip() not in ("builtins", ""):
         _load_entry_points(manager, ok)
 
-    for rel in local:
+    for rel in local:  # listed in composer.toml: only [plugins] disable turns them off
         path = (workspace or Path.cwd()) / rel
         name = Path(rel).stem
-        if not ok(name, "local"):
+        if name in disabled:
             continue
         try:
             module = _import_file(path, name)

@@ -88,13 +88,29 @@ def fence_shell(text: str) -> str:
     return "\n".join(out)
 
 
+BOLD_COLON = re.compile(r"\*\*([^*\n]+?)([：:])\*\*(?=[^\s*])")
+
+
+def prepare(text: str) -> str:
+    """What the editor meant: shell runs fenced, ``**Q：**正文`` bold (CommonMark says no)."""
+    out, fence = [], None
+    for line in fence_shell(text).split("\n"):
+        m = FENCE.match(line)
+        if m:
+            fence = None if fence and m.group(1)[0] == fence[0] else (fence or m.group(1))
+        elif fence is None and "**" in line:
+            line = BOLD_COLON.sub(r"**\1**\2", line)
+        out.append(line)
+    return "\n".join(out)
+
+
 def tree(text: str) -> SyntaxTreeNode:
-    return SyntaxTreeNode(parser().parse(fence_shell(text)))
+    return SyntaxTreeNode(parser().parse(prepare(text)))
 
 
 def to_html(text: str) -> str:
     """Markdown -> HTML (raw HTML escaped, unsafe links left as text)."""
-    return parser().render(fence_shell(text))
+    return parser().render(prepare(text))
 
 
 LINE_START = re.compile(r"^( {0,3})([#>]|[-+*](?=\s|$)|\d{1,9}[.)](?=\s|$)|=+\s*$|\[[^\]]*\]:)")
@@ -233,7 +249,7 @@ class MarkdownWriter:
     ESCAPE = re.compile(r"([\\`*\[\]])")
 
     def escape(self, text: str) -> str:
-        text = self.ESCAPE.sub(r"\\\1", text)
+        text = self.ESCAPE.sub(r"\\\1", text).replace("](", "]\\(")
         text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
         text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
         return text.replace("<", "&lt;").replace(">", "&gt;")

@@ -30,9 +30,10 @@ def trim_lines(text: str) -> str:
 
 def trim_url(url: str) -> str:
     """Drop trailing punctuation that belongs to the sentence, keeping balanced parens."""
-    url = url.rstrip(URL_TRAIL)
-    while url.count("(") < url.count(")") and url.endswith(")"):
-        url = url[:-1].rstrip(URL_TRAIL)
+    while url and url[-1] in URL_TRAIL:
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
     return url
 
 

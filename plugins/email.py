@@ -36,7 +36,7 @@ def turn_html(md, label: str, text: str):
     body = str(md(text))
     tag = Markup('<strong class="label">{}</strong>：').format(label)
     if body.startswith("<p>"):
-        return Markup("<p>" + tag + body[3:])
+        return Markup("<p>") + tag + Markup(body[3:])
     return Markup("<p>") + tag + Markup("</p>") + Markup(body) if body else escape(label)
 
 

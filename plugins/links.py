@@ -73,7 +73,7 @@ def parse_link_list(block: Block, kind: str = KIND) -> list[Item]:
 def serialize_link_list(items: list[Item]) -> str:
     out = []
     for item in items:
-        head = ": ".join(p for p in (item.title, item.url) if p) or "-"
+        head = ": ".join(p for p in (item.title, item.url) if p)
         lines = [f"- {head}"]
         if item.source:
             lines.append(f"  来源：{item.source}")

@@ -42,8 +42,9 @@ def run(tmp_path):
 def workspace(tmp_path):
     """A copy of the example workspace in issues/."""
     ws = tmp_path / "ws"
-    shutil.copytree(ROOT / "issues", ws, ignore=shutil.ignore_patterns("out", "issue.md*",
-                                                                         ".composer"))
+    shutil.copytree(
+        ROOT / "issues", ws, ignore=shutil.ignore_patterns("out", "issue.md*", ".composer")
+    )
     return ws
 
 

@@ -87,8 +87,9 @@ def test_draft_never_overwrites_an_edited_issue(run, workspace):
 def test_render_an_edited_issue_by_id(run, workspace):
     assert run("draft", "-w", workspace, "--issue", "2023-W47").returncode == 0
     issue_md = workspace / "2023-W47" / "issue.md"
-    issue_md.write_text(issue_md.read_text(encoding="utf-8") + "\n## 编者按\n\n本周加一句。\n",
-                        encoding="utf-8")
+    issue_md.write_text(
+        issue_md.read_text(encoding="utf-8") + "\n## 编者按\n\n本周加一句。\n", encoding="utf-8"
+    )
     result = run("render", "2023-W47", "-w", workspace, "--format", "wechat,text")
     assert result.returncode == 0, result.stderr
     out = workspace / "2023-W47" / "out"

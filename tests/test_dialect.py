@@ -100,9 +100,13 @@ def test_multi_line_turns_keep_lists_code_images_and_shell(parse):
 
 
 def test_chat_threads_with_full_width_parentheses(parse):
-    issue, _ = parse("## 讨论&杂谈\n\nD（Discussion）：观点\n\nF（Follow）：跟进\n\nF1: 再跟\n\nD: 新")
+    issue, _ = parse(
+        "## 讨论&杂谈\n\nD（Discussion）：观点\n\nF（Follow）：跟进\n\nF1: 再跟\n\nD: 新"
+    )
     assert [labels(i) for i in issue.sections[0].items] == [
-        ["D（Discussion）", "F（Follow）", "F1"], ["D"]]
+        ["D（Discussion）", "F（Follow）", "F1"],
+        ["D"],
+    ]
 
 
 def test_unknown_label_becomes_note_with_place(parse):
@@ -145,7 +149,9 @@ def test_numbered_list_inside_a_summary_stays_in_it(parse):
 
 
 def test_link_lists(parse):
-    issue, _ = parse("## 延伸阅读\n\n- 标题: https://a.example/x\n  一句说明\n- 只有标题\n- https://b.example")
+    issue, _ = parse(
+        "## 延伸阅读\n\n- 标题: https://a.example/x\n  一句说明\n- 只有标题\n- https://b.example"
+    )
     links = issue.sections[0].items
     assert [(i.title, i.url, i.note) for i in links] == [
         ("标题", "https://a.example/x", "一句说明"),

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 from composer.dialect import serialize_issue
 
 WORD = st.text(
-    alphabet=st.sampled_from(list("abcXYZ研究模型数据训练论文问题 0123456789-_*`$~<>&，。：:？?、")),
+    alphabet=st.sampled_from(
+        list("abcXYZ研究模型数据训练论文问题 0123456789-_*`$~<>&，。：:？?、")
+    ),
     min_size=1,
     max_size=14,
 ).filter(lambda s: s.strip())
@@ -25,8 +27,12 @@ def qa_block(draw):
     turns = []
     for n in range(draw(st.integers(1, 3))):
         turns.append(f"Q: {draw(SENTENCE)}")
-        turns += [f"{lab}: {draw(SENTENCE)}" for lab in draw(st.lists(
-            st.sampled_from(["A", "A1", "A2", "F", "Q1-continue"]), max_size=3))]
+        turns += [
+            f"{lab}: {draw(SENTENCE)}"
+            for lab in draw(
+                st.lists(st.sampled_from(["A", "A1", "A2", "F", "Q1-continue"]), max_size=3)
+            )
+        ]
     return "## 简短问答\n\n" + "\n\n".join(turns)
 
 
@@ -74,7 +80,9 @@ def assert_round_trip(text, parse, app):
     assert again == issue
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=DIGEST)
 def test_generated_digests_round_trip(text, parse, app):
     assert_round_trip(text, parse, app)
@@ -82,12 +90,33 @@ def test_generated_digests_round_trip(text, parse, app):
 
 PIECE = st.one_of(
     st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
-    st.sampled_from(["\n", "\n\n", "## ", "Q: ", "A1：", "研究员2:", "D: ", "- ", "1. ", "《",
-                     "》", "```", "https://x.example/a", "论文分享\n", "---\n", "\t", "  "]),
+    st.sampled_from(
+        [
+            "\n",
+            "\n\n",
+            "## ",
+            "Q: ",
+            "A1：",
+            "研究员2:",
+            "D: ",
+            "- ",
+            "1. ",
+            "《",
+            "》",
+            "```",
+            "https://x.example/a",
+            "论文分享\n",
+            "---\n",
+            "\t",
+            "  ",
+        ]
+    ),
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=st.lists(PIECE, max_size=40).map("".join))
 def test_any_text_round_trips(text, parse, app):
     assert_round_trip(text, parse, app)

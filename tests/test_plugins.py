@@ -1,0 +1,175 @@
+"""Plugin loading, restriction, isolation and the documented contract."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pluggy
+
+from composer import hookspecs
+from composer.loader import DEFAULT_PLUGINS, load_plugins
+
+BUILTIN = [m.rsplit(".", 1)[1] for m in DEFAULT_PLUGINS]
+
+EVENTS_PLUGIN = """
+from composer.hookspecs import hookimpl
+from composer.model import Item
+
+
+class Events:
+    name = "events"
+    title = "活动日历"
+    aliases = ("活动",)
+
+    @property
+    def config(self):
+        from pydantic import BaseModel, ConfigDict
+
+        class EventsConfig(BaseModel):
+            model_config = ConfigDict(extra="forbid")
+            city: str = "北京"
+
+        return EventsConfig
+
+    def sniff(self, block):
+        return 0.0
+
+    def parse(self, block):
+        {parse}
+
+    def serialize(self, items):
+        return "\\n".join("* " + i.title for i in items)
+
+
+@hookimpl
+def register_sections(register):
+    register(Events())
+"""
+
+
+def write_plugin(ws: Path, name: str, source: str) -> None:
+    (ws / "plugins").mkdir(exist_ok=True)
+    (ws / "plugins" / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+
+
+def events(parse_body: str) -> str:
+    return EVENTS_PLUGIN.replace("{parse}", parse_body)
+
+
+def config(ws: Path, local: list[str], extra: str = "") -> None:
+    listed = ", ".join(f'"{p}"' for p in local)
+    (ws / "composer.toml").write_text(
+        f'[newsletter]\ntitle = "周报"\n\n[plugins]\nlocal = [{listed}]\n{extra}',
+        encoding="utf-8",
+    )
+
+
+def note(ws: Path, text: str) -> None:
+    (ws / "2026-W10" / "notes").mkdir(parents=True, exist_ok=True)
+    (ws / "2026-W10" / "notes" / "a.md").write_text(text, encoding="utf-8")
+
+
+def table(result) -> dict[str, list[str]]:
+    rows = [re.split(r"\s{2,}", ln.strip()) for ln in result.stdout.splitlines()[1:]]
+    return {r[0]: r for r in rows if r}
+
+
+def test_plugins_lists_every_builtin(run):
+    result = run("plugins")
+    assert result.returncode == 0, result.stderr
+    rows = table(result)
+    for name in BUILTIN:
+        assert rows[name][2] == "builtin" and rows[name][-1] == "ok"
+    assert "register_sections" in rows["papers"][3]
+    assert "register_renderers" in rows["wechat"][3]
+
+
+def test_composer_plugins_env_restricts_loading(run):
+    rows = table(run("plugins", env={"COMPOSER_PLUGINS": "papers,wechat"}))
+    assert sorted(rows) == ["papers", "wechat"]
+
+
+def test_disable_in_config(run, tmp_path):
+    (tmp_path / "composer.toml").write_text('[plugins]\ndisable = ["chat"]\n', encoding="utf-8")
+    assert "chat" not in table(run("plugins"))
+
+
+def test_local_plugin_loads_only_when_listed(run, tmp_path):
+    write_plugin(tmp_path, "events", events("return [Item('event', title=block.text)]"))
+    config(tmp_path, [])
+    assert "events" not in table(run("plugins"))
+    config(tmp_path, ["plugins/events.py"], '\n[events]\ncity = "上海"\n')
+    row = table(run("plugins"))["events"]
+    assert row[2] == "local" and row[-1] == "ok"
+    note(tmp_path, "## 活动\n\n周五 分享会\n")
+    result = run("draft", "--issue", "2026-W10")
+    assert result.returncode == 0, result.stderr
+    assert "## 活动\n\n* 周五 分享会" in (tmp_path / "2026-W10" / "issue.md").read_text("utf-8")
+
+
+def test_plugin_config_errors_name_the_table_and_line(run, tmp_path):
+    write_plugin(tmp_path, "events", events("return []"))
+    config(tmp_path, ["plugins/events.py"], '\n[events]\ncity = "上海"\ncountry = "中国"\n')
+    result = run("draft")
+    assert result.returncode == 2
+    assert "composer.toml:9: unknown key 'country' in [events]" in result.stderr
+
+
+def test_plugin_that_fails_to_import_is_reported_and_the_issue_still_builds(run, tmp_path):
+    write_plugin(tmp_path, "broken", "import does_not_exist\n")
+    config(tmp_path, ["plugins/broken.py"])
+    rows = table(run("plugins"))
+    assert rows["broken"][-1].startswith("broken: ") and "does_not_exist" in rows["broken"][-1]
+    note(tmp_path, "## 简短问答\n\nQ: 问\n\nA: 答\n")
+    result = run("draft", "--issue", "2026-W10")
+    assert result.returncode == 0, result.stderr
+    assert "plugin broken" in result.stderr and "does_not_exist" in result.stderr
+    assert "问" in (tmp_path / "2026-W10" / "out" / "wechat.md").read_text("utf-8")
+
+
+def test_plugin_raising_in_parse_keeps_the_block_verbatim(run, tmp_path):
+    write_plugin(tmp_path, "events", events("raise RuntimeError('boom')"))
+    config(tmp_path, ["plugins/events.py"])
+    note(tmp_path, "## 活动\n\n周五 分享会 https://example.org/e\n\n## 简短问答\n\nQ: 问\n")
+    result = run("draft", "--issue", "2026-W10")
+    assert result.returncode == 0, result.stderr
+    assert "plugin events" in result.stderr and "parse failed" in result.stderr
+    assert "boom" in result.stderr and "2026-W10/notes/a.md:3" in result.stderr
+    out = (tmp_path / "2026-W10" / "out" / "email.txt").read_text("utf-8")
+    assert "周五 分享会 https://example.org/e" in out and "Q: 问" in out
+    assert "events" in table(run("plugins"))  # import was fine; the hook failure is per run
+
+
+def test_plugin_that_drops_text_is_overruled(run, tmp_path):
+    write_plugin(tmp_path, "events", events("return [Item('event', title='只留标题')]"))
+    config(tmp_path, ["plugins/events.py"])
+    note(tmp_path, "## 活动\n\n只留标题\n\n这句话会被插件丢掉。\n")
+    result = run("draft", "--issue", "2026-W10")
+    assert "dropped text" in result.stderr and "plugin 'events'" in result.stderr
+    assert "这句话会被插件丢掉" in (tmp_path / "2026-W10" / "out" / "wechat.md").read_text("utf-8")
+
+
+def test_incompatible_plugin_api_is_refused(run, tmp_path):
+    write_plugin(tmp_path, "future", "COMPOSER_API = '2'\n")
+    config(tmp_path, ["plugins/future.py"])
+    status = table(run("plugins"))["future"][-1]
+    assert status.startswith("broken: needs plugin API 2, this composer provides 1")
+
+
+def test_builtins_are_registered_like_any_plugin():
+    manager = load_plugins(env="builtins")
+    assert [i.source for i in manager.infos.values()] == ["builtin"] * len(BUILTIN)
+    assert sorted(manager.pm.list_name_plugin()[i][0] for i in range(len(BUILTIN))) == sorted(
+        BUILTIN
+    )
+
+
+def test_every_hook_is_documented():
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "plugins.md").read_text("utf-8")
+    marker = pluggy.HookspecMarker("composer").project_name + "_spec"
+    hooks = [n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), marker)]
+    assert len(hooks) >= 6
+    for hook in hooks:
+        assert re.search(rf"(?m)^### `{hook}\(", docs), f"docs/plugins.md lacks ### `{hook}(`"

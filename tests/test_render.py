@@ -1,0 +1,153 @@
+"""Rendered outputs: lossless for every sample, safe with hostile input, themeable."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import SAMPLES, SHARED_TOOLS
+
+from composer.fidelity import check_outputs, visible_html
+
+HOSTILE = """## 简短问答
+
+Q: 这段里有 <img src=x onerror=alert(1)> 和 <script>alert(2)</script> 原样显示吗？
+
+A: 链接 [点我](javascript:alert(3)) 不该可点；[相对链接](docs/x.html) 也不该；价格 $100 和 $200，~波浪~。
+
+A1: 见 https://example.org/a_(b)，还有https://mp.weixin.qq.com/s/abc下一句。
+"""
+
+
+@pytest.fixture
+def render(run, tmp_path):
+    def _render(text: str, *extra, name="in.txt"):
+        src = tmp_path / name
+        src.write_text(text, encoding="utf-8")
+        out = tmp_path / f"out-{name}"
+        result = run("render", src, "--out", out, *extra)
+        assert result.returncode == 0, result.stderr
+        return {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()}
+
+    return _render
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+def test_every_sample_renders_losslessly(sample, run, tmp_path):
+    out = tmp_path / "out"
+    result = run("render", sample, "--out", out)
+    assert result.returncode == 0, result.stderr
+    problems = check_outputs(sample.read_text(encoding="utf-8"), out)
+    assert [str(p) for p in problems] == []
+
+
+@pytest.mark.skipif(not (SHARED_TOOLS / "fidelity.py").exists(), reason="../shared/tools absent")
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+def test_shared_fidelity_tool_agrees(sample, run, tmp_path):
+    out = tmp_path / "out"
+    assert run("render", sample, "--out", out).returncode == 0
+    tool = subprocess.run(
+        [sys.executable, SHARED_TOOLS / "fidelity.py", sample, out], capture_output=True, text=True
+    )
+    assert tool.returncode == 0, tool.stdout
+    assert " 0 problems; 0 of " in tool.stdout
+
+
+def test_raw_html_is_text_and_unsafe_links_are_not_links(render):
+    out = render(HOSTILE)
+    html = out["email.html"]
+    assert "<script" not in html and "onerror=" not in html.replace("onerror=alert", "")
+    doc = visible_html(html)
+    visible = " ".join(doc.parts)
+    assert "<img src=x onerror=alert(1)>" in visible and "<script>alert(2)</script>" in visible
+    hrefs = [h for h, _ in doc.hrefs]
+    assert not any(h.startswith("javascript:") or h.startswith("docs/") for h in hrefs)
+    assert "点我" in visible and "相对链接" in visible
+    for name in ("wechat.md", "post.md"):
+        md = out[name]
+        assert "&lt;img src=x onerror=alert(1)&gt;" in md and "<img" not in md
+        assert "&lt;script&gt;" in md and "javascript:" in md  # shown, never linked
+        assert "](javascript:" not in md
+    assert "<img src=x onerror=alert(1)>" in out["email.txt"]
+
+
+def test_bare_urls_stop_at_cjk_and_keep_balanced_parens(render):
+    out = render(HOSTILE)
+    hrefs = [h for h, _ in visible_html(out["email.html"]).hrefs]
+    assert "https://example.org/a_(b)" in hrefs
+    assert "https://mp.weixin.qq.com/s/abc" in hrefs
+    assert "https://mp.weixin.qq.com/s/abc 下一句" in out["wechat.md"]
+
+
+def test_wechat_citations(render):
+    text = (
+        "## 论文分享\n\n1.《甲》https://a.example/1\n\n见 [甲文](https://a.example/1) 与 "
+        "[乙文](https://b.example/2)，公众号 [原文](https://mp.weixin.qq.com/s/x)。\n\n"
+        "**Q：**粗体标签\n\n- 一\n  - 二\n    - 三\n      - 四\n"
+    )
+    md = render(text)["wechat.md"]
+    assert "《甲》<sup>[1]</sup>" in md
+    assert "甲文<sup>[1]</sup>" in md and "乙文<sup>[2]</sup>" in md
+    assert "[原文](https://mp.weixin.qq.com/s/x)" in md
+    assert re.search(r"(?m)^\[1\] 《甲》: https://a\.example/1$", md)
+    assert re.search(r"(?m)^\[2\] 乙文: https://b\.example/2$", md)
+    assert not re.search(r"(?m)^\s*\[\d+\]:", md)
+    assert "**Q**：粗体标签" in md
+    assert not md.startswith("---")
+    depth = max(len(m.group(1)) for m in re.finditer(r"(?m)^( *)- ", md))
+    assert depth <= 2
+
+
+def test_dollar_and_tilde_escaped_for_wechat(render):
+    md = render(HOSTILE)["wechat.md"]
+    assert r"\$100" in md and r"\$200" in md and r"\~波浪\~" in md
+
+
+def test_labels_are_bold_outside_the_colon(render):
+    md = render(SAMPLES[0].read_text(encoding="utf-8"))["wechat.md"]
+    assert "**研究员1**：" in md and "**Q**：" in md
+    assert not re.search(r"\*\*[^*\n]*[：:]\*\*", md)
+
+
+def test_hugo_front_matter_resolves_duplicates(render):
+    post = render(SAMPLES[2].read_text(encoding="utf-8"))["post.md"]
+    front = post.split("---")[1]
+    assert front.count("disableHLJS:") == 1 and "disableHLJS: false" in front
+    assert "title: Week-AI-01：LLaMA" in front
+    assert "[LLaMA: Open and Efficient Foundation Language Models" in post
+
+
+def test_email_rules(render):
+    html = render(SAMPLES[1].read_text(encoding="utf-8"))["email.html"]
+    assert re.search(r'<html lang="zh-CN"', html) and re.search(r"<meta[^>]+charset", html)
+    assert "<script" not in html.lower() and "<form" not in html.lower()
+    doc = visible_html(html)
+    assert all(re.match(r"(https?://|mailto:|#)", h) for h, _ in doc.hrefs)
+    assert sum(1 for _, attrs, _ in doc.tags if attrs.get("style")) > 50
+    assert "width=" not in re.sub(r"<(table|td)[^>]*>", "", html.split("<body")[1])
+    assert "@media (prefers-color-scheme: dark)" in html
+
+
+def test_english_fixed_words(render, tmp_path):
+    (tmp_path / "composer.toml").write_text('[newsletter]\nlanguage = "en"\n', encoding="utf-8")
+    out = render(SAMPLES[1].read_text(encoding="utf-8"))
+    assert ">Contents<" in out["email.html"] and "目录" not in out["email.html"]
+    assert "References" in out["wechat.md"] and "引用链接" not in out["wechat.md"]
+
+
+def test_workspace_template_overrides_one_section_in_one_format(render, tmp_path):
+    (tmp_path / "composer.toml").write_text("[newsletter]\n", encoding="utf-8")
+    (tmp_path / "templates" / "sections").mkdir(parents=True)
+    (tmp_path / "templates" / "sections" / "papers.email.j2").write_text(
+        '{% for item in section.items %}<p class="mine">{{ item.title }} {{ item.url }}'
+        "</p>{% endfor %}",
+        encoding="utf-8",
+    )
+    out = render(SAMPLES[0].read_text(encoding="utf-8"))
+    assert 'class="mine"' in out["email.html"]
+    assert (
+        "《Transformer升级之路：15、Key归一化助力长度外推》 https://kexue.fm" in out["email.html"]
+    )
+    assert "《Transformer升级之路" in out["wechat.md"]  # other formats keep the theme
