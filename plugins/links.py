@@ -11,6 +11,7 @@ from composer.types import Block
 
 KIND = "link"
 BULLET = re.compile(r"^ {0,3}[-*+][ \t]+(.*)$")
+TITLE_END = re.compile(r"(\s+[-—–]+)?[\s:：]*$|\s+[-—–]+$")
 SOURCE = re.compile(r"^(?:来源|Source|source|via)[ \t]*[:：][ \t]*(.+)$")
 
 
@@ -20,7 +21,9 @@ def split_link(content: str) -> tuple[str, str, str]:
     if not found:
         return content.strip(), "", ""
     start, end, url = found[0]
-    title = re.sub(r"(\s+[-—–]+)?[\s:：]*$", "", content[:start].strip())
+    title = content[:start].strip()
+    while (shorter := TITLE_END.sub("", title)) != title:
+        title = shorter
     return title, url, content[end:].strip()
 
 

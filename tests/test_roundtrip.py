@@ -25,7 +25,7 @@ SENTENCE = st.lists(st.one_of(WORD, URL), min_size=1, max_size=6).map(" ".join)
 @st.composite
 def qa_block(draw):
     turns = []
-    for n in range(draw(st.integers(1, 3))):
+    for _ in range(draw(st.integers(1, 3))):
         turns.append(f"Q: {draw(SENTENCE)}")
         turns += [
             f"{lab}: {draw(SENTENCE)}"

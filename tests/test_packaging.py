@@ -1,0 +1,107 @@
+"""The default theme and the built-in plugins ship in the wheel and work from an
+editable install too. Each test makes a fresh virtualenv; the dependencies come from
+the running environment (a .pth file), so no download is needed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+import venv
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SAMPLES
+
+from composer.fidelity import check_outputs
+
+pytestmark = pytest.mark.slow
+
+
+def make_venv(path: Path) -> Path:
+    venv.EnvBuilder(with_pip=False).create(path)
+    python = path / "bin" / "python"
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    # dependencies from this environment; composer itself must come from the new install
+    deps = sysconfig.get_paths()["purelib"]
+    (Path(site) / "zz_outer_deps.pth").write_text(deps + "\n", encoding="utf-8")
+    return python
+
+
+def pip_into(python: Path, *args: str) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--quiet",
+            *args,
+        ],
+        check=True,
+    )
+
+
+def render_with(python: Path, tmp: Path) -> str:
+    where = subprocess.run(
+        [python, "-c", "import composer, composer.plugins.papers as p; print(composer.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp,
+    ).stdout.strip()
+    return where
+
+
+def check_render(python: Path, tmp: Path) -> None:
+    out = tmp / "out"
+    result = subprocess.run(
+        [python.parent / "composer", "render", SAMPLES[1], "--out", out],
+        capture_output=True,
+        text=True,
+        cwd=tmp,
+        env={"COMPOSER_PLUGINS": "builtins", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert check_outputs(SAMPLES[1].read_text(encoding="utf-8"), out) == []
+
+
+def test_wheel_in_a_fresh_venv(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", dist, ROOT],
+        check=True,
+    )
+    (wheel,) = dist.glob("newsletter_composer-*.whl")
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    for required in (
+        "composer/templates/issue.email.j2",
+        "composer/templates/strings.toml",
+        "composer/templates/sections/default.wechat.j2",
+        "composer/plugins/papers.py",
+        "composer/cli.py",
+    ):
+        assert required in names
+    python = make_venv(tmp_path / "venv")
+    pip_into(python, str(wheel))
+    location = render_with(python, tmp_path)
+    assert str(tmp_path / "venv") in location
+    check_render(python, tmp_path)
+
+
+def test_editable_install_finds_templates_and_plugins(tmp_path):
+    python = make_venv(tmp_path / "venv")
+    pip_into(python, "-e", str(ROOT))
+    location = render_with(python, tmp_path)
+    assert location.startswith(str(ROOT))
+    check_render(python, tmp_path)
