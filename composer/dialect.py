@@ -184,7 +184,7 @@ def _heading(line: str, top: int, sections: Sections) -> tuple[str, int] | None:
             return title, level
         return None
     stripped = line.strip()
-    if stripped and len(stripped) <= 40 and sections.for_heading(stripped):
+    if stripped and line[0] not in " \t" and len(stripped) <= 40 and sections.for_heading(stripped):
         return stripped, top
     return None
 

@@ -15,6 +15,17 @@ TITLE_END = re.compile(r"(\s+[-—–]+)?[\s:：]*$|\s+[-—–]+$")
 SOURCE = re.compile(r"^(?:来源|Source|source|via)[ \t]*[:：][ \t]*(.+)$")
 
 
+INDENT = "    "
+
+
+def _dedent(line: str) -> str:
+    """A continuation line without its indentation (up to four spaces or a tab)."""
+    if line.startswith("\t"):
+        return line[1:]
+    stripped = line.lstrip(" ")
+    return line[min(4, len(line) - len(stripped)) :]
+
+
 def split_link(content: str) -> tuple[str, str, str]:
     """(title, url, note) of one list item's first line."""
     found = find_urls(content)
@@ -46,7 +57,7 @@ def parse_link_list(block: Block, kind: str = KIND) -> list[Item]:
                 if m and not extra and "source" not in item.meta:
                     item.meta["source"] = m.group(1).strip()
                 else:
-                    extra.append(line[2:] if line.startswith("  ") else line.lstrip())
+                    extra.append(_dedent(line))
             note = trim_lines("\n".join(extra))
             item.text = "\n\n".join(p for p in (item.text, note) if p)
         lines.clear()
@@ -79,9 +90,9 @@ def serialize_link_list(items: list[Item]) -> str:
         head = ": ".join(p for p in (item.title, item.url) if p)
         lines = [f"- {head}"]
         if item.source:
-            lines.append(f"  来源：{item.source}")
-        if item.text:
-            lines += [f"  {ln}" if ln else "" for ln in item.text.split("\n")]
+            lines.append(f"{INDENT}来源：{item.source}")
+        if item.text:  # four spaces: no line of the note can read as a heading
+            lines += [f"{INDENT}{ln}" if ln else "" for ln in item.text.split("\n")]
         out.append("\n".join(lines))
     return "\n".join(out)
 
