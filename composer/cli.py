@@ -127,6 +127,28 @@ def render(source, out, formats, workspace, strict) -> None:
     report(app, strict)
 
 
+@cli.command()
+@click.argument("source", required=False)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@workspace_option
+@strict_option
+def check(source, out, workspace, strict) -> None:
+    """Lint every output of an issue (ID) or dialect FILE before sending it."""
+    from .checking import check as run_check
+
+    app, problems = run_check(source, out, workspace)
+    blocking = [p for p in problems if p.blocking]
+    for problem in problems:
+        kind = "error" if problem.blocking else "warning"
+        click.secho(f"{kind}: {problem}", fg="red" if problem.blocking else "yellow", err=True)
+    report(app, strict)
+    if blocking:
+        _fail(f"{len(blocking)} blocking problem(s): fix them before sending", "", 1)
+    if strict and problems:
+        _fail(f"{len(problems)} warning(s) under --strict", "", 1)
+    click.echo(f"check: {len(problems)} warning(s), no blocking problem")
+
+
 @cli.group(invoke_without_command=True)
 @workspace_option
 @click.pass_context

@@ -23,10 +23,10 @@ LABEL = (
     r"|研究员\s*\d*|研究者\s*\d*"
 )
 LABEL_LINE = re.compile(
-    rf"^[ \t]*(?:\*\*)?(?P<label>{LABEL})(?:\*\*)?[ \t]*[:：](?:\*\*)?[ \t]*(?P<rest>.*)$"
+    rf"^ {{0,3}}(?:\*\*)?(?P<label>{LABEL})(?:\*\*)?[ \t]*[:：](?:\*\*)?[ \t]*(?P<rest>.*)$"
 )
 # Looks like a label but is none we know: "B:", "R2：", "Q3x:" at a paragraph start.
-UNKNOWN_LABEL = re.compile(r"^[ \t]*(?:\*\*)?[A-Z]{1,2}\d{0,2}(?:\*\*)?[ \t]*[:：]")
+UNKNOWN_LABEL = re.compile(r"^ {0,3}(?:\*\*)?[A-Z]{1,2}\d{0,2}(?:\*\*)?[ \t]*[:：]")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 

@@ -23,28 +23,31 @@ def _app(workspace: Path | None, required: bool):
     return open_app(ws)
 
 
-def render_source(source: str | None, out: Path | None, formats: str | None, workspace):
-    """Render SOURCE (file, issue id, or this week's issue); returns (app, written paths)."""
+def locate(source: str | None, out: Path | None, workspace):
+    """(app, dialect file, output folder, label) for an issue id, a file, or this week."""
     if source and Path(source).is_file():
         path = Path(source)
         app = _app(workspace, required=False)
         if out is None:
             in_issue = path.name == "issue.md"
             out = path.parent / "out" if in_issue else Path.cwd() / "out" / path.stem
-        label = str(path)
-    else:
-        if source and not ISSUE_ID.match(source):
-            raise DialectError(
-                f"{source}: no such file, and not an issue id",
-                "give a dialect file, or an issue id such as 2026-W48",
-            )
-        app = _app(workspace, required=True)
-        issue_id = source or current_issue_id(app.settings.newsletter.timezone)
-        path = app.workspace / issue_id / "issue.md"
-        if not path.is_file():
-            raise UsageError(f"{path} does not exist", f"run `composer draft --issue {issue_id}`")
-        out = out or path.parent / "out"
-        label = f"{issue_id}/issue.md"
+        return app, path, out, str(path)
+    if source and not ISSUE_ID.match(source):
+        raise DialectError(
+            f"{source}: no such file, and not an issue id",
+            "give a dialect file, or an issue id such as 2026-W48",
+        )
+    app = _app(workspace, required=True)
+    issue_id = source or current_issue_id(app.settings.newsletter.timezone)
+    path = app.workspace / issue_id / "issue.md"
+    if not path.is_file():
+        raise UsageError(f"{path} does not exist", f"run `composer draft --issue {issue_id}`")
+    return app, path, out or path.parent / "out", f"{issue_id}/issue.md"
+
+
+def render_source(source: str | None, out: Path | None, formats: str | None, workspace):
+    """Render SOURCE (file, issue id, or this week's issue); returns (app, written paths)."""
+    app, path, out, label = locate(source, out, workspace)
     issue = read_issue(app, path, label)
     issue.title = issue.title or app.settings.newsletter.title
     return app, render_issue(app, issue, out, formats)

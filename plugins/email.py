@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
+from composer.fidelity import CLIP_BYTES, clip_message
 from composer.hookspecs import hookimpl
 
 
@@ -64,6 +65,9 @@ class EmailRenderer:
         client_css = env.get_template("email-client.css.j2").render()
         html = inline_css(page)
         html = html.replace("</head>", f"<style>{client_css}</style>\n</head>", 1)
+        size = len(html.encode("utf-8"))
+        if size > CLIP_BYTES:
+            ctx.warn("email.html", clip_message(html, size))
         return {"email.html": html}
 
 
