@@ -42,9 +42,23 @@ def turn_html(md, label: str, text: str):
 
 
 class EmailRenderer:
+    """email.html, plus email.eml: the same HTML with its text part, ready for SMTP."""
+
     name = "email"
-    outputs = ("email.html",)
-    config = None
+    outputs = ("email.html", "email.eml")
+
+    @property
+    def config(self):
+        from pydantic import BaseModel, ConfigDict, Field
+
+        class EmailConfig(BaseModel):
+            model_config = ConfigDict(extra="forbid", populate_by_name=True)
+            sender: str = Field("AI 研究周报 <editor@example.org>", alias="from")
+            to: list[str] = []
+            reply_to: str = ""
+            list_unsubscribe_post: bool = True
+
+        return EmailConfig
 
     def render(self, issue, ctx):
         from markupsafe import Markup
@@ -68,7 +82,37 @@ class EmailRenderer:
         size = len(html.encode("utf-8"))
         if size > CLIP_BYTES:
             ctx.warn("email.html", clip_message(html, size))
-        return {"email.html": html}
+        from composer.plugins.text import render_text
+
+        message = build_message(issue, ctx, html, render_text(issue, ctx))
+        return {"email.html": html, "email.eml": message.as_bytes()}
+
+
+def build_message(issue, ctx, html: str, text: str):
+    """multipart/alternative, text then HTML, each base64 UTF-8 (CJK stays compact)."""
+    import email.charset
+    import email.utils
+    from email.message import EmailMessage
+
+    config = ctx.config_for("email") or EmailRenderer().config()
+    utf8 = email.charset.Charset("utf-8")
+    utf8.body_encoding = email.charset.BASE64
+    msg = EmailMessage()
+    msg["Subject"] = issue.title or ctx.settings.newsletter.title
+    msg["From"] = config.sender
+    msg["To"] = ", ".join(config.to) or "undisclosed-recipients:;"
+    if config.reply_to:
+        msg["Reply-To"] = config.reply_to
+    msg["Date"] = email.utils.formatdate(localtime=True)
+    domain = email.utils.parseaddr(config.sender)[1].rpartition("@")[2] or "composer.local"
+    msg["Message-ID"] = email.utils.make_msgid(idstring=issue.id or None, domain=domain)
+    unsubscribe = ctx.settings.newsletter.unsubscribe_url
+    msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+    if config.list_unsubscribe_post and unsubscribe.startswith("https://"):
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(text, charset="utf-8", cte="base64")
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    return msg
 
 
 def preheader(issue) -> str:

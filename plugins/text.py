@@ -52,15 +52,20 @@ class TextRenderer:
     config = None
 
     def render(self, issue, ctx):
-        writer = plain_writer()
+        return {"email.txt": render_text(issue, ctx)}
 
-        def turn(label: str, text: str) -> str:
-            return f"{label}: {writer.write(text)}"
 
-        page = ctx.env.get_template("issue.text.j2").render(
-            **ctx.page_vars(issue), md=writer.write, turn=turn, fmt="text"
-        )
-        return {"email.txt": _tidy(page)}
+def render_text(issue, ctx) -> str:
+    """The plain-text version of an issue (also the text part of email.eml)."""
+    writer = plain_writer()
+
+    def turn(label: str, text: str) -> str:
+        return f"{label}: {writer.write(text)}"
+
+    page = ctx.env.get_template("issue.text.j2").render(
+        **ctx.page_vars(issue), md=writer.write, turn=turn, fmt="text"
+    )
+    return _tidy(page)
 
 
 def _tidy(text: str) -> str:

@@ -9,7 +9,7 @@ from conftest import SAMPLES
 
 from composer.fidelity import check_outputs
 
-OUTPUTS = ("email.html", "email.txt", "wechat.md", "post.md")
+OUTPUTS = ("email.html", "email.txt", "wechat.md", "post.md", "email.eml")
 
 
 def one_error_line(result) -> str:

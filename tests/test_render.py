@@ -151,3 +151,35 @@ def test_workspace_template_overrides_one_section_in_one_format(render, tmp_path
         "《Transformer升级之路：15、Key归一化助力长度外推》 https://kexue.fm" in out["email.html"]
     )
     assert "《Transformer升级之路" in out["wechat.md"]  # other formats keep the theme
+
+
+def test_email_eml_is_multipart_base64_with_list_headers(run, tmp_path):
+    import email
+    from email import policy
+
+    (tmp_path / "composer.toml").write_text(
+        '[newsletter]\nunsubscribe_url = "https://example.org/u?id=1"\n\n'
+        '[email]\nfrom = "AI 周报 <editor@example.org>"\nto = ["review@example.org"]\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert run("render", SAMPLES[1], "--out", out).returncode == 0
+    raw = (out / "email.eml").read_bytes()
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg["To"] == "review@example.org" and "AI 周报" in msg["From"]
+    assert msg["List-Unsubscribe"] == "<https://example.org/u?id=1>"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg["Message-ID"] and msg["Date"]
+    text, html = msg.get_payload()
+    assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+    assert text["Content-Transfer-Encoding"] == html["Content-Transfer-Encoding"] == "base64"
+    assert html.get_content() == (out / "email.html").read_text(encoding="utf-8")
+    assert text.get_content() == (out / "email.txt").read_text(encoding="utf-8")
+    assert len(raw) < 1.5 * (len(html.get_content().encode()) + len(text.get_content().encode()))
+
+
+def test_outputs_are_readable_by_others(run, tmp_path):
+    out = tmp_path / "out"
+    assert run("render", SAMPLES[0], "--out", out).returncode == 0
+    assert (out / "email.html").stat().st_mode & 0o044 == 0o044
