@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from composer.hookspecs import hookimpl
 
 
@@ -15,6 +18,9 @@ def plain_writer():
 
         def escape(self, text: str) -> str:
             return text
+
+        def paragraph(self, text: str) -> str:
+            return "\n".join(wrap(line) for line in text.split("\n"))
 
         def guard_line(self, line: str) -> str:
             return line
@@ -44,6 +50,39 @@ def plain_writer():
             return f"[{alt or 'image'}] <{url}>"
 
     return PlainWriter()
+
+
+WIDTH = 72
+# a URL or run of non-CJK non-space characters is one unit; each CJK character is its own
+TOKEN = re.compile(
+    r"https?://\S+|\s+|[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|"
+    r"[^\s\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+"
+)
+NO_LINE_START = set("，。、；：！？）》」』】,.;:!?)")
+
+
+def width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap(line: str, limit: int = WIDTH) -> str:
+    """Wrap one line at ``limit`` columns: between CJK characters or at spaces, never
+    inside a URL or a word, and never before closing punctuation."""
+    if width(line) <= limit:
+        return line
+    lines, current = [], ""
+    for token in TOKEN.findall(line):
+        if token.isspace():
+            current += token
+            continue
+        fits = width(current.rstrip()) + width(token) <= limit or not current.strip()
+        if fits or token[0] in NO_LINE_START:
+            current += token
+        else:
+            lines.append(current.rstrip())
+            current = token
+    lines.append(current.rstrip())
+    return "\n".join(lines)
 
 
 class TextRenderer:

@@ -183,3 +183,15 @@ def test_outputs_are_readable_by_others(run, tmp_path):
     out = tmp_path / "out"
     assert run("render", SAMPLES[0], "--out", out).returncode == 0
     assert (out / "email.html").stat().st_mode & 0o044 == 0o044
+
+
+def test_plain_text_wraps_cjk_and_keeps_urls_whole():
+    from composer.plugins.text import width, wrap
+
+    line = "研究员说：" + "很长的中文句子，" * 20 + " https://example.org/" + "x" * 90 + " 结束。"
+    wrapped = wrap(line).split("\n")
+    # closing punctuation may hang one character past the limit rather than start a line
+    assert all(width(ln) <= 74 for ln in wrapped if "https://" not in ln)
+    assert any(ln.strip() == "https://example.org/" + "x" * 90 for ln in wrapped)
+    assert not any(ln.startswith(("，", "。")) for ln in wrapped)
+    assert "".join(wrapped).replace(" ", "") == line.replace(" ", "")
