@@ -6,6 +6,7 @@ limit 8 (issue 3). Usage: python bench/startup.py [N]
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -23,6 +24,7 @@ def timed(cmd: list[str], runs: int) -> float:
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # steady state: bytecode cached
     env_cmd = [sys.executable, "-c", "pass"]
     help_cmd = [sys.executable, "-m", "composer", "--help"]
     timed(help_cmd, 2)  # warm the file cache and bytecode

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import Settings, load_core, validate_plugin_tables
+from .config import load_core, validate_plugin_tables
 from .dialect import Sections
 from .loader import PluginManager, load_plugins
+from .settings import Settings
 from .types import Report
 from .workspace import CONFIG_NAME
 
@@ -21,6 +22,7 @@ class App:
     sections: Sections
     plugin_config: dict[str, Any] = field(default_factory=dict)
     report: Report = field(default_factory=Report)
+    config_models: dict[str, Any] = field(default_factory=dict)
 
     def broken_plugin(self, name: str, error: str) -> None:
         self.manager.broken(name, error)
@@ -48,8 +50,9 @@ def open_app(workspace: Path | None) -> App:
     )
     report = Report()
     sections = manager.sections()
-    plugin_config = validate_plugin_tables(tables, config_models(manager, sections), path, text)
+    models = config_models(manager, sections)
+    plugin_config = validate_plugin_tables(tables, models, path, text) if tables else {}
     for info in manager.infos.values():
         if info.error:
             report.warn(f"plugin {info.name}", f"not loaded ({info.error})")
-    return App(workspace, settings, manager, sections, plugin_config, report)
+    return App(workspace, settings, manager, sections, plugin_config, report, models)

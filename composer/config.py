@@ -1,9 +1,11 @@
 """composer.toml -> validated settings.
 
-``[newsletter]`` and ``[plugins]`` belong to the core; every other top-level table
-belongs to the plugin object that declares it (its ``config`` model, keyed by its
-``config_key`` or ``name``: ``[feeds]``, ``[delivery.email]``, ``[events]`` ...). An
-unknown table or key, or a wrong type, is a ConfigError naming the file and line.
+``[newsletter]`` and ``[plugins]`` belong to the core (``composer.settings``); every
+other top-level table belongs to the plugin object that declares it (its ``config``:
+a pydantic model or a dataclass, keyed by its ``config_key`` or ``name``: ``[feeds]``,
+``[delivery.email]``, ``[events]`` ...). An unknown table or key, or a wrong type, is
+a ConfigError naming the file and line. pydantic is imported only when there is a
+file to validate.
 """
 
 from __future__ import annotations
@@ -11,46 +13,10 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from typing import Any
 
 from .errors import ConfigError
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class NewsletterConfig(Strict):
-    title: str = "AI 研究周报"
-    language: Literal["zh-CN", "en"] | str = "zh-CN"
-    timezone: str = "Asia/Shanghai"
-    sections: list[str] = []
-    url: str = ""
-    unsubscribe_url: str = "mailto:unsubscribe@example.org?subject=unsubscribe"
-    author: str = ""
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r}") from None
-        return value
-
-
-class PluginsConfig(Strict):
-    disable: list[str] = []
-    local: list[str] = []
-
-
-class Settings(Strict):
-    newsletter: NewsletterConfig = NewsletterConfig()
-    plugins: PluginsConfig = PluginsConfig()
+from .settings import Settings
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
@@ -66,44 +32,54 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"{path}: {exc}") from None
 
 
+def validate(schema: Any, data: Any, prefix: tuple, path: Path | None, text: str) -> Any:
+    """``data`` validated against a pydantic model or dataclass; errors name the line."""
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        return TypeAdapter(schema).validate_python(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, prefix, path, text)) from None
+
+
 def load_core(path: Path | None) -> tuple[Settings, dict[str, Any], str]:
     """Core settings plus the raw plugin tables (validated later by their owners)."""
     if path is None:
         return Settings(), {}, ""
     data, text = read_toml(path)
     core = {k: data.pop(k) for k in ("newsletter", "plugins") if k in data}
-    try:
-        settings = Settings.model_validate(core)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc, (), path, text)) from None
+    settings = validate(Settings, core, (), path, text)
+    _check_timezone(settings.newsletter.timezone, path, text)
     return settings, data, text
+
+
+def _check_timezone(zone: str, path: Path, text: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        line = _line_of(text, "newsletter", "timezone")
+        raise ConfigError(
+            f"{path}:{line}: [newsletter] timezone: unknown timezone {zone!r}"
+        ) from None
 
 
 def validate_plugin_tables(
     tables: dict[str, Any], models: dict[str, Any], path: Path | None, text: str
 ) -> dict[str, Any]:
-    """Validate each plugin table with its owner's model; unknown tables are errors."""
-    flat = _flatten_tables(tables, models)
+    """Validate each plugin table with its owner's schema; unknown tables are errors."""
     out: dict[str, Any] = {}
-    for key, value in flat.items():
+    for key, value in _flatten_tables(tables, models).items():
         model = models.get(key)
         if model is None:
             line = _line_of(text, key, None)
-            known = ", ".join(sorted(["newsletter", "plugins", *models])) or "none"
+            known = ", ".join(sorted(["newsletter", "plugins", *models]))
             raise ConfigError(
                 f"{path}:{line}: unknown table [{key}] (no loaded plugin declares it; "
                 f"known: {known})"
             )
-        try:
-            out[key] = model.model_validate(value)
-        except ValidationError as exc:
-            raise ConfigError(_describe(exc, (key,), path, text)) from None
-    for key, model in models.items():
-        if key not in out:
-            try:
-                out[key] = model()
-            except ValidationError:
-                out[key] = None
+        out[key] = validate(model, value, (key,), path, text)
     return out
 
 
@@ -122,18 +98,18 @@ def _flatten_tables(tables: dict[str, Any], models: dict[str, Any]) -> dict[str,
     return out
 
 
-def _describe(exc: ValidationError, prefix: tuple, path: Path | None, text: str) -> str:
+def _describe(exc, prefix: tuple, path: Path | None, text: str) -> str:
     err = exc.errors()[0]
     loc = (*prefix, *(str(p) for p in err["loc"]))
     table = ".".join(loc[:-1]) if len(loc) > 1 else loc[0]
     key = loc[-1] if len(loc) > 1 else None
-    line = _line_of(text, table, key)
-    if err["type"] == "extra_forbidden":
-        what = f"unknown key '{key}' in [{table}]"
-    else:
-        msg = err["msg"].removeprefix("Value error, ")
-        what = f"[{table}] {key}: {msg}" if key else f"[{table}]: {msg}"
-    return f"{path}:{line}: {what}"
+    if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+        if key is None:
+            return f"{path}:{_line_of(text, table, None)}: unknown table [{table}]"
+        return f"{path}:{_line_of(text, table, key)}: unknown key '{key}' in [{table}]"
+    msg = err["msg"].removeprefix("Value error, ")
+    what = f"[{table}] {key}: {msg}" if key else f"[{table}]: {msg}"
+    return f"{path}:{_line_of(text, table, key)}: {what}"
 
 
 def _line_of(text: str, table: str, key: str | None) -> int:

@@ -105,9 +105,23 @@ def split_front_matter(text: str, where: str, report: Report) -> tuple[dict, str
 
 
 def dump_front_matter(meta: dict) -> str:
-    import yaml
+    """YAML front matter; values written as JSON, which YAML reads as they are."""
+    import json
 
-    return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n"
+    lines = [
+        f"{_yaml_key(k)}: {json.dumps(v, ensure_ascii=False, default=str)}" for k, v in meta.items()
+    ]
+    return "---\n" + "\n".join(lines) + ("\n" if lines else "") + "---\n"
+
+
+def _yaml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z_][\w-]*", key) else json_str(key)
+
+
+def json_str(value: str) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
 
 
 # -- section registry ----------------------------------------------------------

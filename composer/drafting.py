@@ -71,6 +71,7 @@ def draft(
         offline=offline,
         report=app.report,
         plugin_config=app.plugin_config,
+        config_models=app.config_models,
     )
     with State(ws) as state:
         ctx.state = state

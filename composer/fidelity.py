@@ -150,7 +150,7 @@ def check_outputs(source: str, outdir: Path) -> list[Problem]:
 
 
 # -- client rules --------------------------------------------------------------
-CLIP_BYTES = 100 * 1024
+CLIP_BYTES = 100 * 1024  # the email renderer warns from the same size
 CJK = r"[\u3400-\u9fff\uf900-\ufaff]"
 MIXED_PUNCT = re.compile(rf"(?<={CJK})[,;:?!](?=\s*{CJK})|(?<={CJK})[,;:?!](?=\s*$)")
 

@@ -104,13 +104,20 @@ def prepare(text: str) -> str:
     return "\n".join(out)
 
 
+@lru_cache(maxsize=4096)
+def tokens(text: str) -> tuple:
+    """Parsed once per text for every output format (callers must not change them)."""
+    return tuple(parser().parse(prepare(text)))
+
+
 def tree(text: str) -> SyntaxTreeNode:
-    return SyntaxTreeNode(parser().parse(prepare(text)))
+    return SyntaxTreeNode(list(tokens(text)))
 
 
 def to_html(text: str) -> str:
     """Markdown -> HTML (raw HTML escaped, unsafe links left as text)."""
-    return parser().render(prepare(text))
+    md = parser()
+    return md.renderer.render(list(tokens(text)), md.options, {})
 
 
 LINE_START = re.compile(r"^( {0,3})([#>]|[-+*](?=\s|$)|\d{1,9}[.)](?=\s|$)|=+\s*$|\[[^\]]*\]:)")

@@ -26,6 +26,20 @@ def _autoescape(name: str | None) -> bool:
     return bool(name) and (".email." in name or name.endswith((".html", ".html.j2")))
 
 
+def _bytecode_cache(jinja2):
+    """Compiled templates kept between runs (keyed by template source, so edits count)."""
+    import os
+    import sys
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "newsletter-composer" / f"jinja-{sys.implementation.cache_tag}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def make_env(app: App):
     import jinja2
 
@@ -36,6 +50,7 @@ def make_env(app: App):
     loaders.append(jinja2.PackageLoader("composer.templates", "."))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
+        bytecode_cache=_bytecode_cache(jinja2),
         autoescape=_autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -65,6 +80,7 @@ def render_context(app: App, issue: Issue) -> RenderContext:
         issue_id=issue.id,
         report=app.report,
         plugin_config=app.plugin_config,
+        config_models=app.config_models,
         env=env,
         sections=app.sections.types,
         strings=load_strings(env, language),

@@ -117,8 +117,13 @@ class Context:
     def warn(self, where: str, message: str) -> None:
         self.report.warn(where, message)
 
+    config_models: dict[str, Any] = field(default_factory=dict)
+
     def config_for(self, name: str) -> Any:
-        """The validated config of plugin table ``name`` (None when absent)."""
+        """The validated config of plugin table ``name``; its defaults when the table is
+        absent; None for a name no plugin declares."""
+        if name not in self.plugin_config and name in self.config_models:
+            self.plugin_config[name] = self.config_models[name]()
         return self.plugin_config.get(name)
 
 
@@ -129,6 +134,7 @@ class RenderContext(Context):
     env: Any = None
     sections: dict[str, SectionType] = field(default_factory=dict)
     strings: dict[str, str] = field(default_factory=dict)
+    memo: dict[Any, Any] = field(default_factory=dict)  # results renderers share in a run
 
     def page_vars(self, issue) -> dict[str, Any]:
         """Variables every page template gets besides the issue."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, field
 
-from composer.fidelity import CLIP_BYTES, clip_message
 from composer.hookspecs import hookimpl
 
 
@@ -30,15 +30,18 @@ def inline_css(html: str) -> str:
     ).transform()
 
 
-def turn_html(md, label: str, text: str):
-    """A labelled turn: the label in bold at the start of its first paragraph."""
-    from markupsafe import Markup, escape
+@dataclass
+class EmailConfig:
+    """``[email]``: headers of email.eml."""
 
-    body = str(md(text))
-    tag = Markup('<strong class="label">{}</strong>：').format(label)
-    if body.startswith("<p>"):
-        return Markup("<p>") + tag + Markup(body[3:])
-    return Markup("<p>") + tag + Markup("</p>") + Markup(body) if body else escape(label)
+    __pydantic_config__ = {"extra": "forbid"}
+    sender: str = "AI 研究周报 <editor@example.org>"
+    to: list[str] = field(default_factory=list)
+    reply_to: str = ""
+    list_unsubscribe_post: bool = True
+
+
+CLIP_BYTES = 100 * 1024  # Gmail clips past ~102 KB: warn before that
 
 
 class EmailRenderer:
@@ -47,18 +50,7 @@ class EmailRenderer:
     name = "email"
     outputs = ("email.html", "email.eml")
 
-    @property
-    def config(self):
-        from pydantic import BaseModel, ConfigDict, Field
-
-        class EmailConfig(BaseModel):
-            model_config = ConfigDict(extra="forbid", populate_by_name=True)
-            sender: str = Field("AI 研究周报 <editor@example.org>", alias="from")
-            to: list[str] = []
-            reply_to: str = ""
-            list_unsubscribe_post: bool = True
-
-        return EmailConfig
+    config = EmailConfig
 
     def render(self, issue, ctx):
         from markupsafe import Markup
@@ -66,14 +58,22 @@ class EmailRenderer:
         from composer.markdown import to_html
 
         def md(text: str):
-            return Markup(to_html(text))
+            return Markup(f'<div class="md">{to_html(text)}</div>')
+
+        def turn(label: str, text: str):
+            """A labelled turn: the label in bold at the start of its first paragraph."""
+            body = to_html(text)
+            tag = Markup('<strong class="label">{}</strong>：').format(label)
+            if body.startswith("<p>"):
+                return Markup('<div class="md"><p>') + tag + Markup(body[3:] + "</div>")
+            return Markup('<div class="md"><p>') + tag + Markup(f"</p>{body}</div>")
 
         env = ctx.env
         page = env.get_template("issue.email.j2").render(
             **ctx.page_vars(issue),
             md=md,
+            turn=turn,
             fmt="email",
-            turn=lambda label, text: turn_html(md, label, text),
             preheader=preheader(issue),
         )
         client_css = env.get_template("email-client.css.j2").render()
@@ -81,6 +81,8 @@ class EmailRenderer:
         html = html.replace("</head>", f"<style>{client_css}</style>\n</head>", 1)
         size = len(html.encode("utf-8"))
         if size > CLIP_BYTES:
+            from composer.fidelity import clip_message
+
             ctx.warn("email.html", clip_message(html, size))
         from composer.plugins.text import render_text
 
@@ -94,7 +96,7 @@ def build_message(issue, ctx, html: str, text: str):
     import email.utils
     from email.message import EmailMessage
 
-    config = ctx.config_for("email") or EmailRenderer().config()
+    config = ctx.config_for("email")
     utf8 = email.charset.Charset("utf-8")
     utf8.body_encoding = email.charset.BASE64
     msg = EmailMessage()

@@ -96,6 +96,13 @@ class TextRenderer:
 
 def render_text(issue, ctx) -> str:
     """The plain-text version of an issue (also the text part of email.eml)."""
+    key = ("text", id(issue))
+    if key not in ctx.memo:
+        ctx.memo[key] = _render_text(issue, ctx)
+    return ctx.memo[key]
+
+
+def _render_text(issue, ctx) -> str:
     writer = plain_writer()
 
     def turn(label: str, text: str) -> str:

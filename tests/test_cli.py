@@ -48,7 +48,7 @@ def test_draft_example_workspace_is_lossless(run, workspace, tmp_path):
     assert result.returncode == 0, result.stderr
     folder = workspace / "2023-W47"
     issue_md = (folder / "issue.md").read_text(encoding="utf-8")
-    assert issue_md.startswith("---\n") and "issue: 2023-W47" in issue_md
+    assert issue_md.startswith("---\n") and 'issue: "2023-W47"' in issue_md
     notes = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted((folder / "notes").iterdir()))
     assert check_outputs(notes, folder / "out") == []
     assert check_outputs(issue_md, folder / "out") == []

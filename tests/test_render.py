@@ -115,7 +115,7 @@ def test_hugo_front_matter_resolves_duplicates(render):
     post = render(SAMPLES[2].read_text(encoding="utf-8"))["post.md"]
     front = post.split("---")[1]
     assert front.count("disableHLJS:") == 1 and "disableHLJS: false" in front
-    assert "title: Week-AI-01：LLaMA" in front
+    assert 'title: "Week-AI-01：LLaMA"' in front
     assert "[LLaMA: Open and Efficient Foundation Language Models" in post
 
 
@@ -159,7 +159,7 @@ def test_email_eml_is_multipart_base64_with_list_headers(run, tmp_path):
 
     (tmp_path / "composer.toml").write_text(
         '[newsletter]\nunsubscribe_url = "https://example.org/u?id=1"\n\n'
-        '[email]\nfrom = "AI 周报 <editor@example.org>"\nto = ["review@example.org"]\n',
+        '[email]\nsender = "AI 周报 <editor@example.org>"\nto = ["review@example.org"]\n',
         encoding="utf-8",
     )
     out = tmp_path / "out"
