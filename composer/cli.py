@@ -149,6 +149,25 @@ def check(source, out, workspace, strict) -> None:
     click.echo(f"check: {len(problems)} warning(s), no blocking problem")
 
 
+@cli.command()
+@click.argument("source", required=False)
+@click.option("--port", type=int, default=8808, show_default=True, help="0 picks a free port.")
+@workspace_option
+def preview(source, port, workspace) -> None:
+    """Serve the email (600 and 375 px) and WeChat renderings side by side, live."""
+    from .preview import Preview, serve
+    from .rendering import preview_builder
+
+    build, watched, language = preview_builder(source, workspace)
+    click.echo("press Ctrl+C to stop", err=True)
+    serve(
+        Preview(build, watched),
+        port,
+        language,
+        ready=lambda url: click.echo(f"preview at {url}", err=True),
+    )
+
+
 @cli.group(invoke_without_command=True)
 @workspace_option
 @click.pass_context

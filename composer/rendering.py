@@ -51,3 +51,27 @@ def render_source(source: str | None, out: Path | None, formats: str | None, wor
     issue = read_issue(app, path, label)
     issue.title = issue.title or app.settings.newsletter.title
     return app, render_issue(app, issue, out, formats)
+
+
+def preview_builder(source: str | None, workspace):
+    """(build function, watched paths, language) for ``composer preview``."""
+    app, path, _, label = locate(source, Path("."), workspace)
+    watched = [path]
+    if app.workspace:
+        watched.append(app.workspace / "templates")
+
+    def build(out: Path):
+        fresh = _app(workspace, required=False) if app.workspace is None else None
+        run_app = fresh or _reopen(app)
+        issue = read_issue(run_app, path, label)
+        issue.title = issue.title or run_app.settings.newsletter.title
+        render_issue(run_app, issue, out)
+        return issue.title, [str(w) for w in run_app.report.warnings]
+
+    return build, watched, app.settings.newsletter.language
+
+
+def _reopen(app):
+    from .app import open_app
+
+    return open_app(app.workspace)

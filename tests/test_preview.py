@@ -1,0 +1,92 @@
+"""`composer preview`: serves the outputs, rebuilds on change, loads cleanly in Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from conftest import SAMPLES
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def preview(tmp_path):
+    source = tmp_path / "issue.txt"
+    source.write_text(SAMPLES[2].read_text(encoding="utf-8"), encoding="utf-8")
+    env = dict(os.environ, COMPOSER_PLUGINS="builtins")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "composer", "preview", source, "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = None
+    deadline = time.time() + 60
+    while time.time() < deadline and url is None:
+        line = proc.stderr.readline()
+        m = re.search(r"preview at (http://127\.0\.0\.1:\d+/)", line)
+        url = m.group(1) if m else None
+    assert url, "preview did not start"
+    yield url, source
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode("utf-8")
+
+
+def test_serves_both_outputs_and_rebuilds_on_change(preview):
+    url, source = preview
+    page = get(url)
+    assert "Week-AI-01：LLaMA" in page and "/out/email.html" in page and "/wechat.html" in page
+    assert "LLaMA" in get(url + "out/email.html")
+    assert "<h3>" in get(url + "wechat.html") or "<h2>" in get(url + "wechat.html")
+    build = json.loads(get(url + "build"))["build"]
+    source.write_text(
+        source.read_text(encoding="utf-8") + "\n## 追加\n\n预览里新加的一句。\n", encoding="utf-8"
+    )
+    deadline = time.time() + 20
+    while json.loads(get(url + "build"))["build"] == build and time.time() < deadline:
+        time.sleep(0.2)
+    assert "预览里新加的一句" in get(url + "out/wechat.md")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
+def test_page_loads_in_headless_chromium_without_console_errors(preview, tmp_path):
+    url, _ = preview
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chromium'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=4000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert "Week-AI-01：LLaMA" in result.stdout
+    assert "<iframe" in result.stdout
+    console = [ln for ln in result.stderr.splitlines() if ":CONSOLE" in ln]
+    assert console == []
