@@ -51,7 +51,8 @@ setInterval(async () => {{
 
 WECHAT_PAGE = """<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8">
 <style>body {{ margin: 0; padding: 16px; font-size: 15px; line-height: 1.75; color: #333;
-font-family: -apple-system, "PingFang SC", "Noto Sans CJK SC", sans-serif; word-break: break-word; }}
+font-family: -apple-system, "PingFang SC", "Noto Sans CJK SC", sans-serif;
+word-break: break-word; }}
 a {{ color: #576b95; }} blockquote {{ margin: 0; padding-left: 10px; border-left: 3px solid #ddd;
 color: #666; }} pre {{ white-space: pre-wrap; background: #f6f8fa; padding: 8px; }}
 img {{ max-width: 100%; }}</style></head><body>{body}</body></html>"""
