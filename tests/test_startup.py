@@ -37,3 +37,20 @@ def test_help_imports_no_heavy_library():
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert "click" in loaded and "pluggy" in loaded
     assert sorted(loaded.intersection(HEAVY)) == []
+
+
+RENDER_PROBE = """
+import sys
+from composer.plugins.email import inline_css
+inline_css('<html><head><style>p {color: red}</style></head><body><p>x</p></body></html>')
+import premailer.premailer as p
+print("requests" in sys.modules)
+print(p.requests.get.__module__)
+"""
+
+
+def test_email_rendering_defers_requests_until_used():
+    out = subprocess.run(
+        [sys.executable, "-c", RENDER_PROBE], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "requests.api"]
