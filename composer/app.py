@@ -28,16 +28,16 @@ class App:
         self.manager.broken(name, error)
 
 
-def config_models(manager: PluginManager, sections: Sections) -> dict[str, Any]:
-    """{table name: pydantic model} declared by every registered object."""
-    objects = list(sections.types.values())
-    objects += [obj for _, obj in manager.renderers().values()]
-    objects += [obj for _, obj in manager.collect("register_deliverers")]
+def config_models(manager: PluginManager, sections: Sections) -> dict[str, tuple[Any, str]]:
+    """{table name: (schema, owning plugin)} declared by every registered object."""
+    objects = [(sections.owners[n], t) for n, t in sections.types.items()]
+    objects += [(owner, obj) for owner, obj in manager.renderers().values()]
+    objects += manager.collect("register_deliverers")
     models = {}
-    for obj in objects:
+    for owner, obj in objects:
         model = getattr(obj, "config", None)
         if model is not None:
-            models[getattr(obj, "config_key", None) or obj.name] = model
+            models[getattr(obj, "config_key", None) or obj.name] = (model, owner)
     return models
 
 
@@ -55,4 +55,5 @@ def open_app(workspace: Path | None) -> App:
     for info in manager.infos.values():
         if info.error:
             report.warn(f"plugin {info.name}", f"not loaded ({info.error})")
-    return App(workspace, settings, manager, sections, plugin_config, report, models)
+    schemas = {table: model for table, (model, _) in models.items()}
+    return App(workspace, settings, manager, sections, plugin_config, report, schemas)

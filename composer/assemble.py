@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,8 +54,16 @@ def collect(app: App, ctx: Context, sections: list[Section]) -> None:
         if gather is None:
             continue
         owner = app.sections.owners[name]
+        budget = app.settings.plugins.collect_timeout
         try:
-            items = list(gather(ctx) or [])
+            items = run_with_budget(lambda g=gather: list(g(ctx) or []), budget)
+        except TimeoutError:
+            ctx.warn(
+                f"plugin {owner}",
+                f"collect took longer than {budget:g} s "
+                f"([plugins] collect_timeout); its {name} items are missing",
+            )
+            continue
         except Exception as exc:
             app.broken_plugin(owner, f"collect: {type(exc).__name__}: {exc}")
             ctx.warn(
@@ -71,6 +81,29 @@ def collect(app: App, ctx: Context, sections: list[Section]) -> None:
         target.items.extend(items)
 
 
+def run_with_budget(work, seconds: float):
+    """``work()`` on a daemon thread; TimeoutError if it is not done within ``seconds``.
+
+    A late thread is abandoned (it cannot hold the process open at exit).
+    """
+    result: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = work()
+        except BaseException as exc:  # handed to the caller
+            result["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True, name="composer-collect")
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise TimeoutError
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 def order(app: App, sections: list[Section]) -> list[Section]:
     wanted = app.settings.newsletter.sections
     if not wanted:
@@ -80,8 +113,16 @@ def order(app: App, sections: list[Section]) -> list[Section]:
 
 
 def process(app: App, issue: Issue, ctx: Context) -> None:
-    for name, result in app.manager.each("process_issue", issue=issue, ctx=ctx):
+    """process_issue hooks one by one; a raising plugin's partial changes are undone."""
+    calls = app.manager.each("process_issue", issue=issue, ctx=ctx)
+    while True:
+        snapshot = copy.deepcopy(issue)
+        try:
+            name, result = next(calls)
+        except StopIteration:
+            return
         if getattr(result, "error", None):
+            issue.__dict__.update(snapshot.__dict__)
             ctx.warn(
                 f"plugin {name}",
                 f"process_issue failed ({result.error}); its changes to the issue are missing",

@@ -68,10 +68,13 @@ def _check_timezone(zone: str, path: Path, text: str) -> None:
 def validate_plugin_tables(
     tables: dict[str, Any], models: dict[str, Any], path: Path | None, text: str
 ) -> dict[str, Any]:
-    """Validate each plugin table with its owner's schema; unknown tables are errors."""
+    """Validate each plugin table with its owner's schema; unknown tables are errors.
+
+    ``models`` maps a table name to (schema, owning plugin name).
+    """
     out: dict[str, Any] = {}
     for key, value in _flatten_tables(tables, models).items():
-        model = models.get(key)
+        model, owner = models.get(key, (None, ""))
         if model is None:
             line = _line_of(text, key, None)
             known = ", ".join(sorted(["newsletter", "plugins", *models]))
@@ -79,7 +82,10 @@ def validate_plugin_tables(
                 f"{path}:{line}: unknown table [{key}] (no loaded plugin declares it; "
                 f"known: {known})"
             )
-        out[key] = validate(model, value, (key,), path, text)
+        try:
+            out[key] = validate(model, value, (key,), path, text)
+        except ConfigError as exc:
+            raise ConfigError(f"{exc} (plugin {owner})") from None
     return out
 
 

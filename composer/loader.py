@@ -102,7 +102,7 @@ class PluginManager:
                 yield name, impl.function(**args)
             except Exception as exc:
                 self.broken(name, f"{hook}: {_describe(exc)}")
-                yield name, _Failed(f"{hook}: {_describe(exc)}")
+                yield name, _Failed(_describe(exc))
 
     def collect(self, hook: str) -> list[tuple[str, Any]]:
         """Run a registration hook plugin by plugin, in load order.

@@ -28,6 +28,7 @@ class PluginsSettings:
     __pydantic_config__ = FORBID
     disable: list[str] = field(default_factory=list)
     local: list[str] = field(default_factory=list)
+    collect_timeout: float = 60.0  # seconds a section's collect may take
 
 
 @dataclass

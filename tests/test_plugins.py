@@ -173,3 +173,83 @@ def test_every_hook_is_documented():
     assert len(hooks) >= 6
     for hook in hooks:
         assert re.search(rf"(?m)^### `{hook}\(", docs), f"docs/plugins.md lacks ### `{hook}(`"
+
+
+MISBEHAVING = """
+import time
+from composer.hookspecs import hookimpl
+from composer.model import Item
+
+
+class Slow:
+    name = "slow"
+    title = "慢"
+    aliases = ()
+    config = None
+
+    def sniff(self, block):
+        return 0.0
+
+    def parse(self, block):
+        return []
+
+    def serialize(self, items):
+        return "\\n".join(i.title for i in items)
+
+    def collect(self, ctx):
+        {collect}
+
+
+class Loud:
+    name = "loud"
+    outputs = ("loud.txt",)
+    config = None
+
+    def render(self, issue, ctx):
+        raise ValueError("renderer exploded")
+
+
+@hookimpl
+def register_sections(register):
+    register(Slow())
+
+
+@hookimpl
+def register_renderers(register):
+    register(Loud())
+
+
+@hookimpl
+def process_issue(issue, ctx):
+    issue.sections.clear()
+    raise KeyError("half way")
+"""
+
+
+def test_collect_process_and_render_failures_lose_only_their_own_part(run, tmp_path):
+    write_plugin(tmp_path, "bad", MISBEHAVING.replace("{collect}", "raise OSError('no feed')"))
+    config(tmp_path, ["plugins/bad.py"])
+    note(tmp_path, "## 简短问答\n\nQ: 还在吗？\n\nA: 在。\n")
+    result = run("draft", "--issue", "2026-W10")
+    assert result.returncode == 0, result.stderr
+    err = result.stderr
+    assert "plugin bad: collect failed (OSError: no feed); its slow items are missing" in err
+    assert "plugin bad: process_issue failed (KeyError: 'half way')" in err
+    assert (
+        "plugin bad: render failed (ValueError: renderer exploded); loud output not written" in err
+    )
+    out = tmp_path / "2026-W10" / "out"
+    assert not (out / "loud.txt").exists()
+    assert "还在吗" in (out / "wechat.md").read_text("utf-8")  # the cleared sections came back
+    assert "还在吗" in (tmp_path / "2026-W10" / "issue.md").read_text("utf-8")
+
+
+def test_slow_collect_is_cut_off_by_the_budget(run, tmp_path):
+    write_plugin(tmp_path, "bad", MISBEHAVING.replace("{collect}", "time.sleep(30)"))
+    config(tmp_path, ["plugins/bad.py"], extra="collect_timeout = 0.5\n")
+    note(tmp_path, "## 简短问答\n\nQ: 快吗？\n")
+    started = __import__("time").monotonic()
+    result = run("draft", "--issue", "2026-W10")
+    assert result.returncode == 0, result.stderr
+    assert "collect took longer than 0.5 s ([plugins] collect_timeout)" in result.stderr
+    assert __import__("time").monotonic() - started < 25
