@@ -198,6 +198,25 @@ def plugins(ctx: click.Context, workspace) -> None:
         )
 
 
+@plugins.command("new")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "parent",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Folder to create the package in.",
+)
+def plugins_new(name: str, parent: Path) -> None:
+    """Scaffold a plugin package composer-NAME (section, templates, test)."""
+    from .plugin_scaffold import new_plugin
+
+    folder = new_plugin(name, parent)
+    click.echo(f"created {folder}")
+    click.echo(f"next: pip install -e '{folder}[test]' && pytest {folder}")
+
+
 def _plugin_lists(ws: Path | None) -> tuple[list[str], list[str]]:
     """[plugins] local and disable, read without validating the rest of the file."""
     if ws is None:

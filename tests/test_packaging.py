@@ -105,3 +105,33 @@ def test_editable_install_finds_templates_and_plugins(tmp_path):
     location = render_with(python, tmp_path)
     assert location.startswith(str(ROOT))
     check_render(python, tmp_path)
+
+
+def test_plugins_new_scaffolds_a_package_that_passes_its_own_tests(run, tmp_path):
+    result = run("plugins", "new", "talks", "--dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    package = tmp_path / "composer-talks"
+    python = make_venv(tmp_path / "venv")
+    pip_into(python, "-e", str(ROOT))
+    pip_into(python, "-e", str(package))
+    listed = subprocess.run(
+        [python, "-m", "composer", "plugins"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    row = next(ln for ln in listed.stdout.splitlines() if ln.startswith("composer-talks"))
+    assert "0.1.0" in row and row.rstrip().endswith("ok")
+    tests = subprocess.run(
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", package],
+        capture_output=True,
+        text=True,
+        cwd=package,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "2 passed" in tests.stdout
+    again = run("plugins", "new", "talks", "--dir", tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert run("plugins", "new", "Bad-Name", "--dir", tmp_path).returncode == 2
