@@ -122,7 +122,8 @@ def test_parse_round_trip():
     sections = load_plugins(env="composer-{name}").sections()
     issue = parse_text(NOTES, "n.md", sections, Report())
     items = issue.sections[0].items
-    assert [(i.title, i.url) for i in items] == [("第一条", "https://example.org/a"), ("第二条", "")]
+    expected = [("第一条", "https://example.org/a"), ("第二条", "")]
+    assert [(i.title, i.url) for i in items] == expected
     assert parse_text(serialize_issue(issue, sections), "n.md", sections, Report()) == issue
 
 
