@@ -33,7 +33,9 @@ def config_models(manager: PluginManager, sections: Sections) -> dict[str, tuple
     objects = [(sections.owners[n], t) for n, t in sections.types.items()]
     objects += [(owner, obj) for owner, obj in manager.renderers().values()]
     objects += manager.collect("register_deliverers")
-    models = {}
+    models = {
+        table: (schema, owner) for owner, (table, schema) in manager.collect("register_settings")
+    }
     for owner, obj in objects:
         model = getattr(obj, "config", None)
         if model is not None:

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .dialect import decode, parse_text
-from .model import NOTE, Issue, Section
+from .model import NOTE, Issue, Item, Section
+from .textutil import arxiv_id, canonical_url, urls
 from .types import Context
 
 if TYPE_CHECKING:
@@ -47,8 +48,13 @@ def merge(app: App, issues: list[Issue]) -> list[Section]:
     return merged
 
 
-def collect(app: App, ctx: Context, sections: list[Section]) -> None:
-    """Items from every section type that collects (feeds ...), each in isolation."""
+def collect(app: App, ctx: Context, sections: list[Section]) -> set[int]:
+    """Items from every section type that collects (feeds ...), each in isolation.
+
+    Items go to the section named by their ``meta["section"]`` (default: the
+    collector's own). Returns the ids of the collected items.
+    """
+    collected: set[int] = set()
     for name, stype in app.sections.types.items():
         gather = getattr(stype, "collect", None)
         if gather is None:
@@ -72,13 +78,50 @@ def collect(app: App, ctx: Context, sections: list[Section]) -> None:
                 f"its {name} items are missing from this issue",
             )
             continue
-        if not items:
-            continue
-        target = next((s for s in sections if s.kind == name), None)
-        if target is None:
-            target = Section(name, stype.title)
-            sections.append(target)
-        target.items.extend(items)
+        for item in items:
+            collected.add(id(item))
+            wanted = item.meta.pop("section", name)
+            kind = wanted if wanted in app.sections.types else name
+            target = next((s for s in sections if s.kind == kind), None)
+            if target is None:
+                target = Section(kind, app.sections.types[kind].title)
+                sections.append(target)
+            target.items.append(item)
+    return collected
+
+
+def item_keys(item: Item, everywhere: bool) -> set[str]:
+    """What identifies an item's link: guid, canonical URL, arXiv id.
+
+    ``everywhere``: every URL the item mentions (the editor's items), not only its own.
+    """
+    found = [item.url] if item.url else []
+    if everywhere:
+        found += urls(" ".join([item.text, *(t.text for t in item.turns)]))
+    keys = {f"url:{canonical_url(u)}" for u in found}
+    keys |= {f"arxiv:{a}" for a in (arxiv_id(u) for u in found) if a}
+    if item.meta.get("guid"):
+        keys.add(f"guid:{item.meta['guid']}")
+    return keys
+
+
+def dedupe(sections: list[Section], collected: set[int], ctx: Context) -> None:
+    """Drop collected items whose link the editor (or an earlier feed entry) already has."""
+    seen: set[str] = set()
+    for section in sections:
+        for item in section.items:
+            if id(item) not in collected:
+                seen |= item_keys(item, everywhere=True)
+    for section in sections:
+        kept = []
+        for item in section.items:
+            if id(item) in collected:
+                keys = item_keys(item, everywhere=False)
+                if keys & seen:
+                    continue
+                seen |= keys
+            kept.append(item)
+        section.items = kept
 
 
 def run_with_budget(work, seconds: float):
@@ -132,7 +175,7 @@ def process(app: App, issue: Issue, ctx: Context) -> None:
 def assemble(app: App, issue_id: str, notes: list[Path], ctx: Context, title: str, date: str):
     parsed = [read_issue(app, p, f"{issue_id}/notes/{p.name}") for p in notes]
     sections = merge(app, parsed)
-    collect(app, ctx, sections)
+    dedupe(sections, collect(app, ctx, sections), ctx)
     issue = Issue(id=issue_id, title=title, date=date, sections=order(app, sections))
     issue.meta = {"title": title, "date": date, "issue": issue_id}
     process(app, issue, ctx)

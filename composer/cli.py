@@ -168,6 +168,56 @@ def preview(source, port, workspace) -> None:
     )
 
 
+@cli.command()
+@click.argument("what", metavar="URL|FILE")
+@click.option(
+    "--section",
+    metavar="NAME",
+    help="Section to add to (default: papers for arXiv links, else links).",
+)
+@click.option("--note", default="", help="A sentence about the link.")
+@click.option("--issue", "issue_id", metavar="ID", help="Issue id (default: this ISO week).")
+@click.option("--offline", is_flag=True, help="Do not look up arXiv titles.")
+@workspace_option
+def add(what, section, note, issue_id, offline, workspace) -> None:
+    """Add a link (or a notes file) to this week's notes."""
+    from .adding import add as run_add
+
+    app = open_app(workspace)
+    click.echo(run_add(app, what, section, note, issue_id, offline))
+    report(app)
+
+
+@cli.command()
+@click.argument("action", required=False, type=click.Choice(["status"]), default="status")
+@workspace_option
+def feeds(action, workspace) -> None:
+    """Feed health: last success, consecutive failures, last error per feed."""
+    from .state import State
+
+    app = open_app(workspace)
+    config = app.plugin_config.get("feeds")
+    configured = [s.url for s in config.sources()] if config else []
+    with State(app.workspace) as state:
+        health = {row["url"]: row for row in state.feed_health()}
+    rows = [("URL", "LAST SUCCESS", "FAILURES", "ENTRIES", "LAST ERROR")]
+    for url in dict.fromkeys(configured + list(health)):
+        row = health.get(url, {})
+        rows.append(
+            (
+                url,
+                row.get("last_success") or "never",
+                str(row.get("failures") or 0),
+                "" if row.get("entries") is None else str(row["entries"]),
+                row.get("last_error") or "" if row.get("failures") else "",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        cells = [c.ljust(w) for c, w in zip(row[:4], widths, strict=True)]
+        click.echo("  ".join(cells) + "  " + row[4])
+
+
 @cli.group(invoke_without_command=True)
 @workspace_option
 @click.pass_context
@@ -186,7 +236,8 @@ def plugins(ctx: click.Context, workspace) -> None:
         ws = None
     local, disable = _plugin_lists(ws)
     manager = load_plugins(local=local, workspace=ws, disable=disable)
-    manager.sections(), manager.renderers(), manager.collect("register_deliverers")
+    manager.sections(), manager.renderers()
+    manager.collect("register_deliverers"), manager.collect("register_settings")
     rows = [("NAME", "VERSION", "SOURCE", "HOOKS", "STATUS")]
     for info in manager.infos.values():
         hooks = ",".join(info.hooks) or "-"

@@ -34,6 +34,16 @@ def register_deliverers(register):
 
 
 @hookspec
+def register_settings(register):
+    """Declare a composer.toml table: call ``register(table_name, schema)``.
+
+    For plugins whose table belongs to no registered object (an enrichment plugin,
+    say). ``schema`` is a pydantic model or a dataclass; the validated value is
+    ``ctx.config_for(table_name)``.
+    """
+
+
+@hookspec
 def register_commands(cli):
     """Add commands to the ``composer`` click group ``cli``.
 

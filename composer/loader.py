@@ -31,6 +31,7 @@ DEFAULT_PLUGINS = (
     "composer.plugins.chat",
     "composer.plugins.links",
     "composer.plugins.feeds",
+    "composer.plugins.arxiv",
     "composer.plugins.email",
     "composer.plugins.text",
     "composer.plugins.wechat",
@@ -115,7 +116,7 @@ class PluginManager:
             name = self.pm.get_name(impl.plugin)
             mine: list[Any] = []
             try:
-                impl.function(mine.append)
+                impl.function(_registrar(mine))
             except Exception as exc:
                 self.broken(name, f"{hook}: {_describe(exc)}")
                 continue
@@ -138,6 +139,15 @@ class PluginManager:
     def template_dirs(self) -> list[Path]:
         """``templates/`` folders of loaded plugin packages (never the built-in theme)."""
         return [i.templates for i in self.infos.values() if i.templates and not i.error]
+
+
+def _registrar(into: list[Any]) -> Callable[..., None]:
+    """The ``register`` callback: one object, or several values as a tuple."""
+
+    def register(*args: Any) -> None:
+        into.append(args[0] if len(args) == 1 else args)
+
+    return register
 
 
 @dataclass

@@ -6,6 +6,7 @@ Each feature adds its own tables through ``ensure``; the file is opened per use.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from pathlib import Path
 
@@ -15,14 +16,45 @@ CREATE TABLE IF NOT EXISTS issues (
     issue_md_sha256 TEXT,
     generated_at TEXT
 );
+CREATE TABLE IF NOT EXISTS feed_cache (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    content_type TEXT,
+    body BLOB,
+    fetched_at TEXT
+);
+CREATE TABLE IF NOT EXISTS feed_health (
+    url TEXT PRIMARY KEY,
+    name TEXT,
+    last_success TEXT,
+    last_error TEXT,
+    last_error_at TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    entries INTEGER
+);
+CREATE TABLE IF NOT EXISTS undated_entries (
+    key TEXT PRIMARY KEY,
+    issue_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS arxiv_meta (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    authors TEXT NOT NULL
+);
 """
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class State:
     def __init__(self, workspace: Path) -> None:
         self.path = workspace / ".composer" / "state.db"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path)
+        # collect may run on a worker thread (its time budget); use is never concurrent
+        self.db = sqlite3.connect(self.path, check_same_thread=False)
         self.db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -41,11 +73,77 @@ class State:
         return row[0] if row else None
 
     def record_generated(self, issue_id: str, sha256: str) -> None:
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with self.db:
             self.db.execute(
                 "INSERT INTO issues (id, issue_md_sha256, generated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET issue_md_sha256 = excluded.issue_md_sha256, "
                 "generated_at = excluded.generated_at",
-                (issue_id, sha256, now),
+                (issue_id, sha256, now()),
+            )
+
+    # -- feeds ---------------------------------------------------------------
+    def cached_feed(self, url: str) -> dict | None:
+        row = self.db.execute(
+            "SELECT etag, last_modified, content_type, body FROM feed_cache WHERE url = ?", (url,)
+        ).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("etag", "last_modified", "content_type", "body"), row, strict=True))
+
+    def store_feed(self, url: str, etag, last_modified, content_type, body: bytes) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO feed_cache VALUES (?, ?, ?, ?, ?, ?)",
+                (url, etag, last_modified, content_type, body, now()),
+            )
+
+    def feed_ok(self, url: str, name: str, entries: int) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT INTO feed_health (url, name, last_success, failures, entries) "
+                "VALUES (?, ?, ?, 0, ?) ON CONFLICT(url) DO UPDATE SET name = excluded.name, "
+                "last_success = excluded.last_success, failures = 0, entries = excluded.entries",
+                (url, name, now(), entries),
+            )
+
+    def feed_failed(self, url: str, name: str, error: str) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT INTO feed_health (url, name, last_error, last_error_at, failures) "
+                "VALUES (?, ?, ?, ?, 1) ON CONFLICT(url) DO UPDATE SET name = excluded.name, "
+                "last_error = excluded.last_error, last_error_at = excluded.last_error_at, "
+                "failures = feed_health.failures + 1",
+                (url, name, error, now()),
+            )
+
+    def feed_health(self) -> list[dict]:
+        cols = ("url", "name", "last_success", "last_error", "last_error_at", "failures", "entries")
+        rows = self.db.execute(f"SELECT {', '.join(cols)} FROM feed_health ORDER BY url")
+        return [dict(zip(cols, row, strict=True)) for row in rows]
+
+    def undated_issue(self, key: str, issue_id: str) -> str:
+        """The issue an undated entry belongs to (this one, the first time it is seen)."""
+        with self.db:
+            self.db.execute(
+                "INSERT OR IGNORE INTO undated_entries (key, issue_id) VALUES (?, ?)",
+                (key, issue_id),
+            )
+        row = self.db.execute("SELECT issue_id FROM undated_entries WHERE key = ?", (key,))
+        return row.fetchone()[0]
+
+    # -- arXiv ---------------------------------------------------------------
+    def arxiv(self, ids: list[str]) -> dict[str, tuple[str, list[str]]]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT id, title, authors FROM arxiv_meta WHERE id IN ({marks})", ids
+        )
+        return {i: (t, json.loads(a)) for i, t, a in rows}
+
+    def store_arxiv(self, found: dict[str, tuple[str, list[str]]]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO arxiv_meta VALUES (?, ?, ?)",
+                [(i, t, json.dumps(a, ensure_ascii=False)) for i, (t, a) in found.items()],
             )

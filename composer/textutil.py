@@ -88,3 +88,18 @@ def arxiv_id(url: str) -> str | None:
     """The version-less arXiv id of an abs/pdf/html link, else None."""
     m = ARXIV_RE.search(url)
     return m.group("id") if m else None
+
+
+def canonical_url(url: str) -> str:
+    """A URL reduced for comparison: no scheme, www., trailing slash, fragment or utm_*."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    parts = urlsplit(url.strip())
+    host = parts.netloc.lower().removeprefix("www.")
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_")
+    ]
+    tail = f"?{urlencode(query)}" if query else ""
+    return f"{host}{parts.path.rstrip('/')}{tail}"

@@ -1,6 +1,15 @@
-"""Items from external RSS/Atom feeds, written in the dialect as a link list with sources."""
+"""External RSS/Atom feeds: collected each week, written in the dialect as a link list.
+
+``[feeds] urls`` are fetched concurrently (bounded), each within its own timeout and
+size cap, with conditional GET (ETag / Last-Modified kept in the state). Entries
+dated inside the issue's ISO week are kept (undated ones once); their HTML is
+sanitised with nh3 down to a short plain summary. A broken feed is one warning
+naming its URL; its last good copy is used instead.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from composer.plugins.links import parse_link_list, serialize_link_list
 
@@ -8,12 +17,44 @@ from composer.hookspecs import hookimpl
 from composer.model import Item
 from composer.types import Block
 
+FORBID = {"extra": "forbid"}
+
+
+@dataclass
+class FeedSource:
+    __pydantic_config__ = FORBID
+    url: str
+    name: str = ""
+    section: str = "feeds"
+
+
+@dataclass
+class FeedsConfig:
+    """``[feeds]`` in composer.toml."""
+
+    __pydantic_config__ = FORBID
+    urls: list[str | FeedSource] = field(default_factory=list)
+    timeout: float = 10.0
+    max_bytes: int = 5_000_000
+    concurrency: int = 16
+    max_entries: int = 0  # per feed; 0 keeps every in-week entry
+    summary_chars: int = 240
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.concurrency <= 256:
+            raise ValueError(f"concurrency must be from 1 to 256, not {self.concurrency}")
+        if self.timeout <= 0 or self.max_bytes <= 0:
+            raise ValueError("timeout and max_bytes must be positive")
+
+    def sources(self) -> list[FeedSource]:
+        return [FeedSource(u) if isinstance(u, str) else u for u in self.urls]
+
 
 class Feeds:
     name = "feeds"
     title = "外部订阅"
     aliases = ("订阅", "Feeds", "From the web", "来自订阅")
-    config = None
+    config = FeedsConfig
 
     def sniff(self, block: Block) -> float:
         return 0.0  # feed items arrive under their own heading
@@ -23,6 +64,14 @@ class Feeds:
 
     def serialize(self, items: list[Item]) -> str:
         return serialize_link_list(items)
+
+    def collect(self, ctx) -> list[Item]:
+        config = ctx.config_for(self.name)
+        if not config or not config.urls:
+            return []
+        from composer.plugins.feed_fetch import collect_feeds
+
+        return collect_feeds(config, ctx)
 
 
 @hookimpl

@@ -1,0 +1,213 @@
+"""Fetching and reading the feeds of ``[feeds]`` (used by the feeds plugin's collect)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import re
+import sys
+from dataclasses import dataclass
+
+from composer.http import FetchError, async_client, fetch
+from composer.model import Item
+from composer.workspace import week_bounds
+
+
+@dataclass
+class Outcome:
+    """What happened to one feed this run."""
+
+    body: bytes | None = None
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str = ""
+    not_modified: bool = False
+
+
+def collect_feeds(config, ctx) -> list[Item]:
+    sources = config.sources()
+    state = ctx.state
+    outcomes = {} if ctx.offline else asyncio.run(fetch_all(sources, config, state))
+    start, end = week_bounds(ctx.issue_id, ctx.settings.newsletter.timezone)
+    items: list[Item] = []
+    for source in sources:
+        parsed = read_feed(source, outcomes.get(source.url), ctx)
+        if parsed is not None:
+            items += entries(parsed, source, config, ctx, start, end)
+    return items
+
+
+async def fetch_all(sources, config, state) -> dict[str, Outcome]:
+    limit = asyncio.Semaphore(config.concurrency)
+    progress = _progress(len(sources))
+
+    async def one(client, source) -> tuple[str, Outcome]:
+        cached = state.cached_feed(source.url) if state else None
+        headers = {}
+        if cached and cached["etag"]:
+            headers["If-None-Match"] = cached["etag"]
+        if cached and cached["last_modified"]:
+            headers["If-Modified-Since"] = cached["last_modified"]
+        async with limit:
+            try:
+                got = await fetch(client, source.url, config.timeout, config.max_bytes, headers)
+                outcome = Outcome(
+                    body=got.content,
+                    content_type=got.headers.get("content-type", ""),
+                    etag=got.headers.get("etag"),
+                    last_modified=got.headers.get("last-modified"),
+                    not_modified=got.not_modified,
+                )
+            except FetchError as exc:
+                outcome = Outcome(error=str(exc))
+        if progress:
+            progress.advance(progress.task_ids[0])
+        return source.url, outcome
+
+    try:
+        async with async_client(config.concurrency) as client:
+            pairs = await asyncio.gather(*(one(client, s) for s in sources))
+    finally:
+        if progress:
+            progress.stop()
+    return dict(pairs)
+
+
+def _progress(total: int):
+    """A rich progress bar on a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import Progress
+
+    progress = Progress(console=Console(stderr=True), transient=True)
+    progress.add_task("fetching feeds", total=total)
+    progress.start()
+    return progress
+
+
+def read_feed(source, outcome: Outcome | None, ctx):
+    """The parsed feed to use: this run's copy, or the last good one when it broke."""
+
+    state = ctx.state
+    cached = state.cached_feed(source.url) if state else None
+    name = source.name or source.url
+    error = ""
+    if outcome is None:  # offline
+        if cached is None:
+            ctx.warn(source.url, "offline and no stored copy yet: skipped")
+            return None
+        return _parse(cached["body"], cached["content_type"], source.url)
+    if outcome.error:
+        error = outcome.error
+    elif outcome.not_modified:
+        if cached is None:
+            error = "304 Not Modified, but no stored copy"
+        else:
+            parsed = _parse(cached["body"], cached["content_type"], source.url)
+            if state:
+                state.feed_ok(source.url, name, len(parsed.entries))
+            return parsed
+    if not error:
+        parsed = _parse(outcome.body, outcome.content_type, source.url)
+        error = _broken(parsed)
+        if not error:
+            if state:
+                state.store_feed(
+                    source.url,
+                    outcome.etag,
+                    outcome.last_modified,
+                    outcome.content_type,
+                    outcome.body,
+                )
+                state.feed_ok(
+                    source.url, source.name or parsed.feed.get("title", ""), len(parsed.entries)
+                )
+            return parsed
+    if state:
+        state.feed_failed(source.url, name, error)
+    if cached is not None:
+        ctx.warn(source.url, f"feed broken ({error}); using the last good copy")
+        return _parse(cached["body"], cached["content_type"], source.url)
+    ctx.warn(source.url, f"feed broken ({error}); its entries are missing")
+    return None
+
+
+def _parse(body: bytes, content_type: str, url: str):
+    import feedparser
+
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    return feedparser.parse(body, response_headers=headers)
+
+
+def _broken(parsed) -> str:
+    """Why a parsed feed cannot be trusted, or '' when it is fine."""
+    exc = parsed.get("bozo_exception")
+    if parsed.get("bozo") and type(exc).__name__ != "NonXMLContentType":  # text/plain is fine
+        message = str(exc).strip().splitlines()[0] if exc and str(exc).strip() else "bad XML"
+        if "encoding" in type(exc).__name__.lower() or "encoding" in message.lower():
+            return f"wrong encoding: {message}"
+        if not parsed.get("version"):
+            return f"not an RSS or Atom feed ({message})"
+        return f"broken XML: {message}"
+    if not parsed.get("version"):
+        return "not an RSS or Atom feed"
+    return ""
+
+
+def entries(parsed, source, config, ctx, start: dt.datetime, end: dt.datetime) -> list[Item]:
+    items: list[Item] = []
+    feed_name = source.name or _text(parsed.feed.get("title", "")) or source.url
+    for entry in parsed.entries:
+        when = _when(entry)
+        if when is None:
+            key = entry.get("id") or entry.get("link") or entry.get("title", "")
+            if not ctx.state or ctx.state.undated_issue(f"{source.url} {key}", ctx.issue_id) != (
+                ctx.issue_id
+            ):
+                continue
+        elif not start <= when < end:
+            continue
+        items.append(_item(entry, source, feed_name, config.summary_chars))
+        if config.max_entries and len(items) >= config.max_entries:
+            break
+    return items
+
+
+def _when(entry) -> dt.datetime | None:
+    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    if not stamp:
+        return None
+    return dt.datetime(*stamp[:6], tzinfo=dt.UTC)
+
+
+def _text(markup: str) -> str:
+    """Sanitised plain text of feed HTML: no tags, no scripts, whitespace collapsed."""
+    import nh3
+
+    clean = nh3.clean(markup or "", tags=set(), clean_content_tags={"script", "style"})
+    return re.sub(r"\s+", " ", html.unescape(clean)).strip()
+
+
+def _item(entry, source, feed_name: str, limit: int) -> Item:
+    link = entry.get("link", "")
+    if not link.startswith(("http://", "https://")):
+        link = ""
+    summary = _text(entry.get("summary", ""))
+    if len(summary) > limit:
+        summary = summary[: limit - 1].rstrip() + "…"
+    meta = {"source": feed_name, "section": source.section}
+    if entry.get("id"):
+        meta["guid"] = entry["id"]
+    return Item(
+        "link",
+        title=_text(entry.get("title", "")),
+        url=link,
+        text=summary,
+        meta=meta,
+        origin=source.url,
+    )
