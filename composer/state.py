@@ -55,6 +55,9 @@ class State:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # collect may run on a worker thread (its time budget); use is never concurrent
         self.db = sqlite3.connect(self.path, check_same_thread=False)
+        # WAL: a commit per feed stays cheap, and readers never block the writer
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
 
     def close(self) -> None:
