@@ -3,7 +3,7 @@ a whole-request timeout, a size cap, redirects with a limit, only http and https
 
 from __future__ import annotations
 
-import asyncio
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ class Fetched:
     content: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     final_url: str = ""
+    reason: str = ""
 
     @property
     def not_modified(self) -> bool:
@@ -36,51 +37,64 @@ def check_url(url: str) -> None:
         raise FetchError(f"not an http(s) URL: {url!r} (only http and https are fetched)")
 
 
-def async_client(concurrency: int = 16):
+def client(concurrency: int = 1, timeout: float = 15.0):
+    """An httpx.Client with our rules, shared by the threads of one run."""
     import httpx
 
-    return httpx.AsyncClient(
+    return httpx.Client(
         headers={"User-Agent": USER_AGENT},
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
         limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-        timeout=httpx.Timeout(30.0),
+        timeout=httpx.Timeout(timeout),
     )
 
 
-async def fetch(
-    client, url: str, timeout: float, max_bytes: int, headers: dict[str, str] | None = None
+def fetch(
+    session,
+    url: str,
+    timeout: float,
+    max_bytes: int,
+    headers: dict[str, str] | None = None,
+    params: dict | None = None,
 ) -> Fetched:
-    """GET ``url`` within ``timeout`` seconds in all, reading at most ``max_bytes``."""
-    check_url(url)
-    try:
-        return await asyncio.wait_for(_get(client, url, max_bytes, headers or {}), timeout)
-    except TimeoutError:
-        raise FetchError(f"timed out after {timeout:g} s") from None
+    """GET ``url`` with ``session`` (see :func:`client`), reading at most ``max_bytes``.
 
-
-async def _get(client, url: str, max_bytes: int, headers: dict[str, str]) -> Fetched:
+    Every wait is bounded by ``timeout`` and the body must be complete within it
+    (a server trickling bytes is cut off too). A 4xx/5xx answer is returned, not
+    raised, so callers can read error bodies.
+    """
     import httpx
 
+    check_url(url)
+    deadline = time.monotonic() + timeout
+    timed_out = FetchError(f"timed out after {timeout:g} s")
     try:
-        async with client.stream("GET", url, headers=headers) as response:
-            final = str(response.url)
-            if response.status_code == 304:
-                return Fetched(url, 304, b"", dict(response.headers), final)
-            if response.status_code >= 400:
-                raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
-            check_url(final)
+        with session.stream(
+            "GET", url, headers=headers or {}, params=params, timeout=timeout
+        ) as response:
+            check_url(str(response.url))
             chunks, size = [], 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError(f"body larger than {max_bytes:,} bytes: cut off")
-                chunks.append(chunk)
+            if response.status_code != 304:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FetchError(f"body larger than {max_bytes:,} bytes: cut off")
+                    if time.monotonic() > deadline:
+                        raise timed_out
+                    chunks.append(chunk)
             return Fetched(
-                url, response.status_code, b"".join(chunks), dict(response.headers), final
+                url,
+                response.status_code,
+                b"".join(chunks),
+                dict(response.headers),
+                str(response.url),
+                response.reason_phrase,
             )
     except httpx.TooManyRedirects:
         raise FetchError(f"more than {MAX_REDIRECTS} redirects (a redirect loop?)") from None
+    except httpx.TimeoutException:
+        raise timed_out from None
     except httpx.HTTPError as exc:
         raise FetchError(f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
 
@@ -88,37 +102,6 @@ async def _get(client, url: str, max_bytes: int, headers: dict[str, str]) -> Fet
 def get(
     url: str, timeout: float = 15.0, max_bytes: int = 5_000_000, params: dict | None = None
 ) -> Fetched:
-    """One synchronous GET with the same rules (for the arXiv API, ``composer add``).
-
-    A 4xx/5xx answer is returned, not raised, so callers can read error bodies.
-    """
-    import httpx
-
-    check_url(url)
-    try:
-        with httpx.Client(
-            headers={"User-Agent": USER_AGENT},
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
-            timeout=timeout,
-        ) as client:
-            with client.stream("GET", url, params=params) as response:
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FetchError(f"body larger than {max_bytes:,} bytes: cut off")
-                    chunks.append(chunk)
-                return Fetched(
-                    url,
-                    response.status_code,
-                    b"".join(chunks),
-                    dict(response.headers),
-                    str(response.url),
-                )
-    except httpx.TooManyRedirects:
-        raise FetchError(f"more than {MAX_REDIRECTS} redirects (a redirect loop?)") from None
-    except httpx.TimeoutException:
-        raise FetchError(f"timed out after {timeout:g} s") from None
-    except httpx.HTTPError as exc:
-        raise FetchError(f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
+    """One GET with the same rules (for the arXiv API, ``composer add``)."""
+    with client(timeout=timeout) as session:
+        return fetch(session, url, timeout, max_bytes, params=params)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import html
+import queue
 import re
 import sys
+import threading
+import time
 from dataclasses import dataclass
 
-from composer.http import FetchError, async_client, fetch
+from composer.http import FetchError, fetch
 from composer.model import Item
 from composer.workspace import week_bounds
 
 
 @dataclass
 class Outcome:
-    """What happened to one feed this run."""
+    """What happened to one feed this run (``parsed``: the body, read by feedparser)."""
 
     body: bytes | None = None
     content_type: str = ""
@@ -24,55 +26,105 @@ class Outcome:
     last_modified: str | None = None
     error: str = ""
     not_modified: bool = False
+    parsed: object = None
 
 
 def collect_feeds(config, ctx) -> list[Item]:
     sources = config.sources()
     state = ctx.state
-    outcomes = {} if ctx.offline else asyncio.run(fetch_all(sources, config, state))
+    cached = {s.url: state.cached_feed(s.url) if state else None for s in sources}
+    outcomes = {} if ctx.offline else fetch_all(sources, config, cached)
     start, end = week_bounds(ctx.issue_id, ctx.settings.newsletter.timezone)
     items: list[Item] = []
     for source in sources:
-        parsed = read_feed(source, outcomes.get(source.url), ctx)
+        parsed = read_feed(source, outcomes.get(source.url), cached[source.url], ctx)
         if parsed is not None:
             items += entries(parsed, source, config, ctx, start, end)
     return items
 
 
-async def fetch_all(sources, config, state) -> dict[str, Outcome]:
-    limit = asyncio.Semaphore(config.concurrency)
+def fetch_one(session, url: str, config, cached) -> Outcome:
+    """Conditional GET of one feed, parsed as soon as it arrives (on a worker thread)."""
+    headers = {}
+    if cached and cached["etag"]:
+        headers["If-None-Match"] = cached["etag"]
+    if cached and cached["last_modified"]:
+        headers["If-Modified-Since"] = cached["last_modified"]
+    try:
+        got = fetch(session, url, config.timeout, config.max_bytes, headers)
+    except FetchError as exc:
+        return Outcome(error=str(exc))
+    if got.status >= 400:
+        return Outcome(error=f"HTTP {got.status} {got.reason}".strip())
+    outcome = Outcome(
+        body=got.content,
+        content_type=got.headers.get("content-type", ""),
+        etag=got.headers.get("etag"),
+        last_modified=got.headers.get("last-modified"),
+        not_modified=got.not_modified,
+    )
+    if not outcome.not_modified:
+        outcome.parsed = _parse(outcome.body, outcome.content_type, url)
+    return outcome
+
+
+def fetch_all(sources, config, cached: dict) -> dict[str, Outcome]:
+    """Every feed fetched on ``config.concurrency`` daemon threads.
+
+    A feed not done ``config.timeout`` seconds after it started is given up (its
+    thread is abandoned and replaced), so one hanging server cannot stall the issue.
+    """
+    from composer.http import client
+
+    jobs: queue.SimpleQueue = queue.SimpleQueue()
+    for source in sources:
+        jobs.put(source.url)
+    done: queue.SimpleQueue = queue.SimpleQueue()
+    started: dict[str, float] = {}
+    outcomes: dict[str, Outcome] = {}
     progress = _progress(len(sources))
 
-    async def one(client, source) -> tuple[str, Outcome]:
-        cached = state.cached_feed(source.url) if state else None
-        headers = {}
-        if cached and cached["etag"]:
-            headers["If-None-Match"] = cached["etag"]
-        if cached and cached["last_modified"]:
-            headers["If-Modified-Since"] = cached["last_modified"]
-        async with limit:
+    def work() -> None:
+        while True:
             try:
-                got = await fetch(client, source.url, config.timeout, config.max_bytes, headers)
-                outcome = Outcome(
-                    body=got.content,
-                    content_type=got.headers.get("content-type", ""),
-                    etag=got.headers.get("etag"),
-                    last_modified=got.headers.get("last-modified"),
-                    not_modified=got.not_modified,
-                )
-            except FetchError as exc:
-                outcome = Outcome(error=str(exc))
-        if progress:
-            progress.advance(progress.task_ids[0])
-        return source.url, outcome
+                url = jobs.get_nowait()
+            except queue.Empty:
+                return
+            started[url] = time.monotonic()
+            try:
+                done.put((url, fetch_one(session, url, config, cached[url])))
+            except Exception as exc:  # feedparser or httpx internals: this feed only
+                done.put((url, Outcome(error=f"{type(exc).__name__}: {exc}")))
 
+    def spawn() -> None:
+        threading.Thread(target=work, daemon=True, name="composer-feed").start()
+
+    session = client(config.concurrency, config.timeout)
     try:
-        async with async_client(config.concurrency) as client:
-            pairs = await asyncio.gather(*(one(client, s) for s in sources))
+        for _ in range(min(config.concurrency, len(sources))):
+            spawn()
+        while len(outcomes) < len(sources):
+            running = [(u, t) for u, t in list(started.items()) if u not in outcomes]
+            first = min((t for _, t in running), default=None)
+            wait = None if first is None else max(0.0, first + config.timeout - time.monotonic())
+            try:
+                url, outcome = done.get(timeout=wait)
+            except queue.Empty:
+                now = time.monotonic()
+                for url, began in running:
+                    if now - began >= config.timeout:
+                        outcomes[url] = Outcome(error=f"timed out after {config.timeout:g} s")
+                        spawn()
+                continue
+            if url not in outcomes:
+                outcomes[url] = outcome
+                if progress:
+                    progress.advance(progress.task_ids[0])
     finally:
         if progress:
             progress.stop()
-    return dict(pairs)
+        session.close()  # an abandoned thread's late request fails quietly
+    return outcomes
 
 
 def _progress(total: int):
@@ -88,11 +140,9 @@ def _progress(total: int):
     return progress
 
 
-def read_feed(source, outcome: Outcome | None, ctx):
+def read_feed(source, outcome: Outcome | None, cached, ctx):
     """The parsed feed to use: this run's copy, or the last good one when it broke."""
-
     state = ctx.state
-    cached = state.cached_feed(source.url) if state else None
     name = source.name or source.url
     error = ""
     if outcome is None:  # offline
@@ -111,7 +161,7 @@ def read_feed(source, outcome: Outcome | None, ctx):
                 state.feed_ok(source.url, name, len(parsed.entries))
             return parsed
     if not error:
-        parsed = _parse(outcome.body, outcome.content_type, source.url)
+        parsed = outcome.parsed
         error = _broken(parsed)
         if not error:
             if state:
@@ -136,12 +186,19 @@ def read_feed(source, outcome: Outcome | None, ctx):
 
 
 def _parse(body: bytes, content_type: str, url: str):
+    """feedparser on the bytes we fetched, seeing the headers that matter.
+
+    Its own HTML sanitising and URI rewriting are off: every title and summary is
+    reduced to plain text by nh3 (:func:`_text`), and only http(s) links are kept.
+    """
     import feedparser
 
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    return feedparser.parse(body, response_headers=headers)
+    return feedparser.parse(
+        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
 
 
 def _broken(parsed) -> str:
