@@ -46,6 +46,11 @@ def issue_rules(issue: Issue, section_title) -> list[Problem]:
 
 def check(source: str | None, out: Path | None, workspace) -> tuple[object, list[Problem]]:
     app, path, out, label = locate(source, out, workspace)
+    return app, problems(app, path, out, label)
+
+
+def problems(app, path: Path, out: Path, label: str) -> list[Problem]:
+    """Every problem of the dialect file ``path`` and its outputs in ``out``."""
     text = decode(path.read_bytes(), label, app.report)
     issue = read_issue(app, path, label)
     stypes = app.sections.types
@@ -53,5 +58,4 @@ def check(source: str | None, out: Path | None, workspace) -> tuple[object, list
     def title(section):
         return section.title or (stypes[section.kind].title if section.kind in stypes else "")
 
-    problems = check_all(text, out, label) + issue_rules(issue, title)
-    return app, problems
+    return check_all(text, out, label) + issue_rules(issue, title)

@@ -218,6 +218,71 @@ def feeds(action, workspace) -> None:
         click.echo("  ".join(cells) + "  " + row[4])
 
 
+def _moment(value: str | None):
+    """--at: an ISO time (naive means the schedule's timezone); None for now."""
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO time like 2026-11-27T09:00") from None
+
+
+@cli.command()
+@click.option("--next", "count", type=click.IntRange(1), help="Print the next N fire times.")
+@click.option("--once", is_flag=True, help="Do the due run, if any, and exit (for cron).")
+@click.option("--at", "at", metavar="TIME", help="Pretend it is TIME (ISO 8601).")
+@workspace_option
+def schedule(count, once, at, workspace) -> None:
+    """Draft (and send) each week's issue on the [schedule] cron; runs until stopped."""
+    import datetime as dt
+
+    from .scheduling import load_schedule, next_times, run_due, serve
+
+    app = open_app(workspace)
+    plan = load_schedule(app)
+    now = _moment(at) or dt.datetime.now(plan.zone)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=plan.zone)
+
+    def log(message: str) -> None:
+        stamp = dt.datetime.now(plan.zone).isoformat(timespec="seconds")
+        click.echo(f"{stamp} {message}", err=True)
+
+    if count:
+        for when in next_times(plan, count, now):
+            click.echo(when.isoformat())
+    elif once:
+        if not run_due(app.workspace, plan, now, log):
+            sys.exit(1)
+    else:
+        if at:
+            raise click.UsageError("--at goes with --next or --once")
+        serve(app.workspace, plan, log)
+
+
+@cli.command()
+@click.argument("issue_id", metavar="[ID]", required=False)
+@click.option("--dry-run", is_flag=True, help="Print recipients, subject and size; send nothing.")
+@click.option("--resend", is_flag=True, help="Send an issue that was already sent.")
+@click.option("--force", is_flag=True, help="Send despite blocking `composer check` problems.")
+@click.option("--to", "to", metavar="ADDR", multiple=True, help="Send only to ADDR (repeatable).")
+@workspace_option
+def send(issue_id, dry_run, resend, force, to, workspace) -> None:
+    """Send this week's (or ID's) issue to every [delivery.*] target."""
+    from .sending import send as run_send
+
+    app = open_app(workspace)
+    result = run_send(app, issue_id, dry_run=dry_run, resend=resend, force=force, to=list(to))
+    report(app)
+    for line in result.lines:
+        click.echo(line)
+    if dry_run:
+        click.echo(f"dry run: {result.issue_id} not sent")
+
+
 @cli.group(invoke_without_command=True)
 @workspace_option
 @click.pass_context

@@ -1,6 +1,6 @@
 """composer.toml -> validated settings.
 
-``[newsletter]`` and ``[plugins]`` belong to the core (``composer.settings``); every
+``[newsletter]``, ``[plugins]`` and ``[schedule]`` belong to the core (``composer.settings``); every
 other top-level table belongs to the plugin object that declares it (its ``config``:
 a pydantic model or a dataclass, keyed by its ``config_key`` or ``name``: ``[feeds]``,
 ``[delivery.email]``, ``[events]`` ...). An unknown table or key, or a wrong type, is
@@ -17,6 +17,8 @@ from typing import Any
 
 from .errors import ConfigError
 from .settings import Settings
+
+CORE_TABLES = ("newsletter", "plugins", "schedule")
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
@@ -47,22 +49,31 @@ def load_core(path: Path | None) -> tuple[Settings, dict[str, Any], str]:
     if path is None:
         return Settings(), {}, ""
     data, text = read_toml(path)
-    core = {k: data.pop(k) for k in ("newsletter", "plugins") if k in data}
+    core = {k: data.pop(k) for k in CORE_TABLES if k in data}
     settings = validate(Settings, core, (), path, text)
-    _check_timezone(settings.newsletter.timezone, path, text)
+    _check_timezone(settings.newsletter.timezone, "newsletter", path, text)
+    schedule = settings.schedule
+    if schedule.timezone:
+        _check_timezone(schedule.timezone, "schedule", path, text)
+    if schedule.cron:
+        from .crontab import CronError, cron_fields
+
+        try:
+            cron_fields(schedule.cron)
+        except CronError as exc:
+            line = _line_of(text, "schedule", "cron")
+            raise ConfigError(f"{path}:{line}: [schedule] cron: {exc}") from None
     return settings, data, text
 
 
-def _check_timezone(zone: str, path: Path, text: str) -> None:
+def _check_timezone(zone: str, table: str, path: Path, text: str) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        line = _line_of(text, "newsletter", "timezone")
-        raise ConfigError(
-            f"{path}:{line}: [newsletter] timezone: unknown timezone {zone!r}"
-        ) from None
+        line = _line_of(text, table, "timezone")
+        raise ConfigError(f"{path}:{line}: [{table}] timezone: unknown timezone {zone!r}") from None
 
 
 def validate_plugin_tables(
@@ -77,7 +88,7 @@ def validate_plugin_tables(
         model, owner = models.get(key, (None, ""))
         if model is None:
             line = _line_of(text, key, None)
-            known = ", ".join(sorted(["newsletter", "plugins", *models]))
+            known = ", ".join(sorted([*CORE_TABLES, *models]))
             raise ConfigError(
                 f"{path}:{line}: unknown table [{key}] (no loaded plugin declares it; "
                 f"known: {known})"

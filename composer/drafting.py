@@ -25,6 +25,10 @@ class DraftResult:
     backup: Path | None = None
 
 
+class EditedIssue(Refusal):
+    """issue.md was edited since it was generated: draft will not overwrite it."""
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -44,7 +48,7 @@ def protect(state: State, issue_md: Path, issue_id: str, force: bool) -> Path | 
     if state.generated_hash(issue_id) == sha256(issue_md.read_bytes()):
         return None
     if not force:
-        raise Refusal(
+        raise EditedIssue(
             f"{issue_md} was edited since it was generated; not overwriting it",
             "render your edits with `composer render "
             f"{issue_id}`, or run `composer draft --force` to regenerate (a backup is kept)",

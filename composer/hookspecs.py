@@ -30,7 +30,13 @@ def register_renderers(register):
 
 @hookspec
 def register_deliverers(register):
-    """Contribute delivery targets: call ``register(deliverer)`` for each."""
+    """Contribute delivery targets: call ``register(deliverer)`` for each.
+
+    A deliverer has ``name``, ``config_key`` (its composer.toml table; it runs on
+    ``composer send`` only when that table is present), ``config`` (the table's
+    schema), ``describe(delivery, ctx) -> str`` for ``--dry-run`` and
+    ``deliver(delivery, ctx) -> str`` (where it went; raise ``DeliveryError``).
+    """
 
 
 @hookspec

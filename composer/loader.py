@@ -36,6 +36,7 @@ DEFAULT_PLUGINS = (
     "composer.plugins.text",
     "composer.plugins.wechat",
     "composer.plugins.hugo",
+    "composer.plugins.delivery",
 )
 ENTRY_POINT_GROUP = "composer"
 

@@ -31,8 +31,29 @@ class PluginsSettings:
     collect_timeout: float = 60.0  # seconds a section's collect may take
 
 
+ACTIONS = ("draft", "draft+send")
+
+
+@dataclass
+class ScheduleSettings:
+    """``[schedule]``: when ``composer schedule`` drafts (and sends) the week's issue."""
+
+    __pydantic_config__ = FORBID
+    cron: str = ""  # standard 5-field crontab, in `timezone`
+    timezone: str = ""  # default: [newsletter] timezone
+    action: str = "draft"
+    catch_up_hours: float = 36.0  # a missed fire time is caught up within this window
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ValueError(f"must be one of {', '.join(ACTIONS)}, not {self.action!r}")
+        if self.catch_up_hours < 24:
+            raise ValueError("catch_up_hours must be at least 24")
+
+
 @dataclass
 class Settings:
     __pydantic_config__ = FORBID
     newsletter: NewsletterSettings = field(default_factory=NewsletterSettings)
     plugins: PluginsSettings = field(default_factory=PluginsSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)

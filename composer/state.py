@@ -42,7 +42,29 @@ CREATE TABLE IF NOT EXISTS arxiv_meta (
     title TEXT NOT NULL,
     authors TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    issue_id TEXT PRIMARY KEY,
+    fire_time TEXT NOT NULL,
+    action TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    issue_id TEXT NOT NULL,
+    deliverer TEXT NOT NULL,
+    target TEXT NOT NULL,
+    delivered_at TEXT NOT NULL,
+    PRIMARY KEY (issue_id, deliverer)
+);
 """
+
+RUN_COLUMNS = ("issue_id", "fire_time", "action", "started", "finished", "outcome", "detail")
 
 
 def now() -> str:
@@ -54,7 +76,7 @@ class State:
         self.path = workspace / ".composer" / "state.db"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # collect may run on a worker thread (its time budget); use is never concurrent
-        self.db = sqlite3.connect(self.path, check_same_thread=False)
+        self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         # WAL: a commit per feed stays cheap, and readers never block the writer
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -149,4 +171,75 @@ class State:
             self.db.executemany(
                 "INSERT OR REPLACE INTO arxiv_meta VALUES (?, ?, ?)",
                 [(i, t, json.dumps(a, ensure_ascii=False)) for i, (t, a) in found.items()],
+            )
+
+    # -- schedule ------------------------------------------------------------
+    def first_start(self, when: str) -> str:
+        """When the scheduler first started in this workspace (``when``, the first time)."""
+        with self.db:
+            self.db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('scheduler_first_start', ?)",
+                (when,),
+            )
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'scheduler_first_start'")
+        return row.fetchone()[0]
+
+    def run(self, issue_id: str) -> dict | None:
+        row = self.db.execute(
+            f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE issue_id = ?", (issue_id,)
+        ).fetchone()
+        return dict(zip(RUN_COLUMNS, row, strict=True)) if row else None
+
+    def runs(self, limit: int = 20) -> list[dict]:
+        rows = self.db.execute(
+            f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started DESC LIMIT ?", (limit,)
+        )
+        return [dict(zip(RUN_COLUMNS, row, strict=True)) for row in rows]
+
+    def claim_run(self, issue_id: str, fire_time: str, action: str, stale_after: float) -> bool:
+        """Start the run of ``issue_id`` unless it is done, or running elsewhere and fresh."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.db.execute(
+                "SELECT outcome, started FROM runs WHERE issue_id = ?", (issue_id,)
+            ).fetchone()
+            if row and row[0] == "ok":
+                self.db.rollback()
+                return False
+            if row and row[0] == "running":
+                age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(row[1])
+                if age.total_seconds() < stale_after:
+                    self.db.rollback()
+                    return False
+            self.db.execute(
+                "INSERT OR REPLACE INTO runs (issue_id, fire_time, action, started, outcome) "
+                "VALUES (?, ?, ?, ?, 'running')",
+                (issue_id, fire_time, action, now()),
+            )
+            self.db.commit()
+            return True
+        except BaseException:
+            self.db.rollback()
+            raise
+
+    def finish_run(self, issue_id: str, outcome: str, detail: str) -> None:
+        with self.db:
+            self.db.execute(
+                "UPDATE runs SET finished = ?, outcome = ?, detail = ? WHERE issue_id = ?",
+                (now(), outcome, detail, issue_id),
+            )
+
+    # -- deliveries ----------------------------------------------------------
+    def deliveries(self, issue_id: str) -> dict[str, dict]:
+        rows = self.db.execute(
+            "SELECT deliverer, target, delivered_at FROM deliveries WHERE issue_id = ?",
+            (issue_id,),
+        )
+        return {d: {"target": t, "delivered_at": at} for d, t, at in rows}
+
+    def record_delivery(self, issue_id: str, deliverer: str, target: str) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO deliveries VALUES (?, ?, ?, ?)",
+                (issue_id, deliverer, target, now()),
             )

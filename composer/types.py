@@ -1,4 +1,5 @@
-"""The objects plugins register and receive: Block, SectionType, Renderer, Context."""
+"""The objects plugins register and receive: Block, SectionType, Renderer, Deliverer,
+Context."""
 
 from __future__ import annotations
 
@@ -100,6 +101,36 @@ class Renderer(Protocol):
     outputs: tuple[str, ...]
 
     def render(self, issue: Issue, ctx: RenderContext) -> dict[str, str | bytes]: ...
+
+
+@dataclass
+class Delivery:
+    """One issue on its way out: its rendered files and who should get it."""
+
+    issue: Issue
+    outputs: dict[str, Path]  # file name (email.html, post.md ...) -> path
+    to: list[str] = field(default_factory=list)  # `composer send --to`: replaces recipients
+
+    def read(self, name: str) -> str:
+        return self.outputs[name].read_text(encoding="utf-8")
+
+
+class DeliveryError(Exception):
+    """A delivery that failed; ``str()`` is one line the editor can act on."""
+
+
+@runtime_checkable
+class Deliverer(Protocol):
+    """A delivery target. Runs only when its table (``config_key``) is in composer.toml."""
+
+    name: str
+    config_key: str
+
+    def describe(self, delivery: Delivery, ctx: Context) -> str:
+        """What ``deliver`` would do, for ``--dry-run`` (no side effects)."""
+
+    def deliver(self, delivery: Delivery, ctx: Context) -> str:
+        """Deliver; return where it went (recorded). Raise DeliveryError on failure."""
 
 
 @dataclass

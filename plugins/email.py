@@ -120,30 +120,21 @@ class EmailRenderer:
 
 
 def build_message(issue, ctx, html: str, text: str):
-    """multipart/alternative, text then HTML, each base64 UTF-8 (CJK stays compact)."""
-    import email.charset
-    import email.utils
-    from email.message import EmailMessage
+    """email.eml: headers from ``[email]``."""
+    from composer.mail import build_message as message
 
     config = ctx.config_for("email")
-    utf8 = email.charset.Charset("utf-8")
-    utf8.body_encoding = email.charset.BASE64
-    msg = EmailMessage()
-    msg["Subject"] = issue.title or ctx.settings.newsletter.title
-    msg["From"] = config.sender
-    msg["To"] = ", ".join(config.to) or "undisclosed-recipients:;"
-    if config.reply_to:
-        msg["Reply-To"] = config.reply_to
-    msg["Date"] = email.utils.formatdate(localtime=True)
-    domain = email.utils.parseaddr(config.sender)[1].rpartition("@")[2] or "composer.local"
-    msg["Message-ID"] = email.utils.make_msgid(idstring=issue.id or None, domain=domain)
-    unsubscribe = ctx.settings.newsletter.unsubscribe_url
-    msg["List-Unsubscribe"] = f"<{unsubscribe}>"
-    if config.list_unsubscribe_post and unsubscribe.startswith("https://"):
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(text, charset="utf-8", cte="base64")
-    msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
-    return msg
+    return message(
+        subject=issue.title or ctx.settings.newsletter.title,
+        sender=config.sender,
+        to=config.to,
+        html=html,
+        text=text,
+        issue_id=issue.id,
+        unsubscribe=ctx.settings.newsletter.unsubscribe_url,
+        reply_to=config.reply_to,
+        one_click=config.list_unsubscribe_post,
+    )
 
 
 def preheader(issue) -> str:

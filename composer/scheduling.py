@@ -1,0 +1,161 @@
+"""``composer schedule``: the weekly run, its record in the state, and the daemon.
+
+Our run record (table ``runs``, by issue id) is the source of truth, not an
+APScheduler job store. A run is due for the latest fire time after both the
+scheduler's first start in this workspace and ``now - catch_up_hours``; its issue
+is the ISO week of that fire time. A week whose run succeeded is never run again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .crontab import CronError, fire_times, make_trigger
+from .errors import ConfigError, UsageError, UserError
+from .state import State
+
+STALE_RUN = dt.timedelta(hours=6)  # a "running" record older than this was a crash
+Log = Callable[[str], None]
+
+
+@dataclass
+class Schedule:
+    cron: str
+    zone: ZoneInfo
+    action: str
+    catch_up: dt.timedelta
+    trigger: object
+
+
+def load_schedule(app) -> Schedule:
+    """``[schedule]`` of the workspace, with its APScheduler trigger."""
+    config = app.settings.schedule
+    if not config.cron:
+        raise UsageError(
+            "no [schedule] cron in composer.toml",
+            'add [schedule] with cron = "0 9 * * fri" (see docs/schedule.md)',
+        )
+    zone = ZoneInfo(config.timezone or app.settings.newsletter.timezone)
+    try:
+        trigger = make_trigger(config.cron, zone)
+    except CronError as exc:
+        raise ConfigError(f"composer.toml: [schedule] cron {config.cron!r}: {exc}") from None
+    return Schedule(
+        config.cron, zone, config.action, dt.timedelta(hours=config.catch_up_hours), trigger
+    )
+
+
+def next_times(schedule: Schedule, count: int, after: dt.datetime) -> list[dt.datetime]:
+    return fire_times(schedule.trigger, after.astimezone(schedule.zone), limit=count)
+
+
+def due(schedule: Schedule, first_start: dt.datetime, now: dt.datetime) -> dt.datetime | None:
+    """The fire time to run at ``now``: the latest one inside the window, or None."""
+    since = max(first_start, now - schedule.catch_up).astimezone(schedule.zone)
+    times = fire_times(schedule.trigger, since, until=now)
+    return times[-1] if times else None
+
+
+def issue_of(fire_time: dt.datetime) -> str:
+    year, week, _ = fire_time.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def run_due(workspace: Path, schedule: Schedule, now: dt.datetime, log: Log) -> bool:
+    """Perform the due run, if any; False only when a run failed."""
+    with State(workspace) as state:
+        first = dt.datetime.fromisoformat(state.first_start(now.isoformat()))
+    fire = due(schedule, first, now)
+    if fire is None:
+        log("nothing due")
+        return True
+    issue_id = issue_of(fire)
+    with State(workspace) as state:
+        claimed = state.claim_run(
+            issue_id, fire.isoformat(), schedule.action, STALE_RUN.total_seconds()
+        )
+        record = state.run(issue_id)
+    if not claimed:
+        log(f"{issue_id}: {record['outcome']} since {record['finished'] or record['started']}")
+        return True
+    log(f"{issue_id}: {schedule.action} for {fire.isoformat()}")
+    try:
+        detail, ok = perform(workspace, issue_id, schedule.action, log), True
+    except UserError as exc:
+        detail, ok = str(exc).replace("\n", " "), False
+    except Exception as exc:  # the daemon lives on; the reason is recorded
+        detail, ok = f"{type(exc).__name__}: {exc}", False
+    with State(workspace) as state:
+        state.finish_run(issue_id, "ok" if ok else "failed", detail)
+    log(f"{issue_id}: {'done' if ok else 'FAILED'}: {detail}")
+    return ok
+
+
+def perform(workspace: Path, issue_id: str, action: str, log: Log) -> str:
+    """Draft (keeping an issue.md the editor edited) and, if asked, send; what happened."""
+    from .app import open_app
+    from .drafting import EditedIssue, draft
+    from .rendering import render_source
+    from .sending import AlreadySent, send
+
+    app = open_app(workspace)
+    try:
+        draft(app, issue_id)
+        done = ["drafted"]
+    except EditedIssue:
+        render_source(issue_id, None, None, workspace)
+        done = ["kept the edited issue.md and rendered it"]
+    for warning in app.report.warnings:
+        log(f"{issue_id}: warning: {warning}")
+    if action == "draft+send":
+        try:
+            result = send(app, issue_id)
+            done += result.lines
+        except AlreadySent as exc:
+            done.append(str(exc))
+    return "; ".join(done)
+
+
+def serve(workspace: Path, schedule: Schedule, log: Log) -> None:
+    """Run until SIGTERM/SIGINT: catch up a missed week once, then fire on schedule."""
+    import signal
+
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    def tick() -> None:
+        run_due(workspace, schedule, dt.datetime.now(schedule.zone), log)
+
+    scheduler = BlockingScheduler(timezone=schedule.zone)
+    scheduler.add_job(
+        tick,
+        schedule.trigger,
+        id="weekly-issue",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=int(schedule.catch_up.total_seconds()),
+    )
+
+    stopping = []
+
+    def stop(signum, frame) -> None:
+        log(f"{signal.Signals(signum).name}: stopping")
+        stopping.append(signum)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)  # a run in progress finishes first
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    now = dt.datetime.now(schedule.zone)
+    upcoming = next_times(schedule, 1, now)
+    log(
+        f"scheduler started: {schedule.cron!r} in {schedule.zone.key}, action {schedule.action}"
+        + (f", next {upcoming[0].isoformat()}" if upcoming else "")
+    )
+    tick()  # catch up
+    if not stopping:
+        scheduler.start()
+    log("scheduler stopped")

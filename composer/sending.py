@@ -1,0 +1,131 @@
+"""``composer send``: render an issue, check it, and hand it to every configured deliverer.
+
+A deliverer runs when its table (``[delivery.email]`` ...) is in composer.toml. Each
+success is recorded in the state by issue id and deliverer; a failed one is not, so
+the next run retries it, and one already done is skipped unless ``--resend``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .assemble import read_issue
+from .drafting import resolve_issue_id
+from .errors import Refusal, UsageError, UserError
+from .render import render_issue
+from .state import State
+from .types import Context, Delivery, DeliveryError
+
+if TYPE_CHECKING:
+    from .app import App
+
+
+class AlreadySent(Refusal):
+    """Every configured deliverer already delivered this issue."""
+
+
+class SendFailed(UserError):
+    """At least one deliverer failed; the issue stays unsent for it."""
+
+
+@dataclass
+class SendResult:
+    issue_id: str
+    lines: list[str] = field(default_factory=list)  # one per deliverer
+    dry_run: bool = False
+
+
+def configured(app: App) -> list[tuple[str, Any]]:
+    """(owner, deliverer) of every registered deliverer whose table is in composer.toml."""
+    found = []
+    for owner, deliverer in app.manager.collect("register_deliverers"):
+        key = getattr(deliverer, "config_key", None) or deliverer.name
+        if key in app.plugin_config:
+            found.append((owner, deliverer))
+    return found
+
+
+def _already_sent(issue_id: str, done: dict[str, dict]) -> AlreadySent:
+    parts = [f"{name} on {d['delivered_at']} to {d['target']}" for name, d in done.items()]
+    return AlreadySent(
+        f"{issue_id} was already sent: {'; '.join(parts)}",
+        f"`composer send {issue_id} --resend` sends it again",
+    )
+
+
+def send(
+    app: App,
+    issue_id: str | None,
+    dry_run: bool = False,
+    resend: bool = False,
+    force: bool = False,
+    to: list[str] | None = None,
+) -> SendResult:
+    """Render ``issue_id``'s issue.md, check it, deliver it; see the module docstring."""
+    issue_id = resolve_issue_id(app, issue_id)
+    deliverers = configured(app)
+    if not deliverers:
+        raise UsageError(
+            "nothing to send with: no [delivery.*] table in composer.toml",
+            "add [delivery.email] (SMTP) or [delivery.directory]; see docs/schedule.md",
+        )
+    path = app.workspace / issue_id / "issue.md"
+    if not path.is_file():
+        raise UsageError(f"{path} does not exist", f"run `composer draft --issue {issue_id}`")
+    with State(app.workspace) as state:
+        done = state.deliveries(issue_id)
+    pending = [(o, d) for o, d in deliverers if resend or d.name not in done]
+    if not pending:
+        raise _already_sent(issue_id, done)
+    label = f"{issue_id}/issue.md"
+    issue = read_issue(app, path, label)
+    issue.title = issue.title or app.settings.newsletter.title
+    out = path.parent / "out"
+    written = render_issue(app, issue, out)
+    _refuse_blocking(app, path, out, label, force)
+    delivery = Delivery(issue=issue, outputs={p.name: p for p in written}, to=list(to or []))
+    ctx = Context(
+        settings=app.settings,
+        workspace=app.workspace,
+        issue_id=issue_id,
+        report=app.report,
+        plugin_config=app.plugin_config,
+        config_models=app.config_models,
+    )
+    result = SendResult(issue_id, dry_run=dry_run)
+    failures = []
+    for owner, deliverer in pending:
+        try:
+            if dry_run:
+                result.lines.append(f"{deliverer.name}: {deliverer.describe(delivery, ctx)}")
+                continue
+            target = deliverer.deliver(delivery, ctx)
+        except DeliveryError as exc:
+            failures.append(f"{deliverer.name}: {exc}")
+            continue
+        except Exception as exc:
+            app.broken_plugin(owner, f"deliver: {type(exc).__name__}: {exc}")
+            failures.append(f"{deliverer.name} (plugin {owner}): {type(exc).__name__}: {exc}")
+            continue
+        with State(app.workspace) as state:
+            state.record_delivery(issue_id, deliverer.name, target)
+        result.lines.append(f"{deliverer.name}: sent {issue_id} to {target}")
+    if failures:
+        sent = "".join(f"\n  {line}" for line in result.lines)
+        raise SendFailed(
+            "; ".join(failures) + (f"\n  (delivered:{sent})" if sent else ""),
+            f"{issue_id} stays unsent there; `composer send {issue_id}` retries",
+        )
+    return result
+
+
+def _refuse_blocking(app: App, path, out, label: str, force: bool) -> None:
+    from .checking import problems
+
+    blocking = [p for p in problems(app, path, out, label) if p.blocking]
+    if blocking and not force:
+        raise Refusal(
+            f"{len(blocking)} blocking problem(s), first: {blocking[0]}",
+            "`composer check` lists them; fix them, or send anyway with --force",
+        )

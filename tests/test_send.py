@@ -1,0 +1,246 @@
+"""`composer send` against a real SMTP server (aiosmtpd on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+ISSUE = "2023-W47"
+PASSWORD = "s3cret-pa55word-xyz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    """aiosmtpd handler: keeps every message; refuses recipients at nobody.example."""
+
+    def __init__(self) -> None:
+        self.envelopes = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.endswith("@nobody.example"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.envelopes.append(envelope)
+        return "250 Message accepted"
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = auth_data.login == b"editor@example.org" and auth_data.password == PASSWORD.encode()
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
+
+
+@pytest.fixture
+def smtp():
+    """A running SMTP server; ``.inbox.envelopes`` holds what it received."""
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        auth_require_tls=False,
+    )
+    controller.start()
+    controller.inbox = inbox
+    yield controller
+    controller.stop()
+
+
+def configure(ws: Path, port: int, extra: str = "") -> None:
+    config = ws / "composer.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + f"""
+[delivery.email]
+smtp_host = "127.0.0.1"
+smtp_port = {port}
+from = "AI 周报 <editor@example.org>"
+to = ["review@example.org", "second@example.org"]
+{extra}""",
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture
+def drafted(run, workspace):
+    result = run("draft", "-w", workspace, "--issue", ISSUE, "--offline")
+    assert result.returncode == 0, result.stderr
+    return workspace
+
+
+def test_send_delivers_a_lossless_multipart_message(run, drafted, smtp):
+    configure(drafted, smtp.port)
+    result = run("send", ISSUE, "-w", drafted)
+    assert result.returncode == 0, result.stderr
+    assert "email: sent 2023-W47 to review@example.org, second@example.org" in result.stdout
+    [envelope] = smtp.inbox.envelopes
+    assert envelope.mail_from == "editor@example.org"
+    assert envelope.rcpt_tos == ["review@example.org", "second@example.org"]
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["Subject"] == f"AI 研究周报 {ISSUE}"
+    assert message["Message-ID"] and message["Date"]
+    assert message["List-Unsubscribe"] == "<mailto:editor@example.org?subject=unsubscribe>"
+    text, html = message.get_payload()
+    assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+    assert html["Content-Transfer-Encoding"] == "base64"
+    assert html.get_content_charset() == "utf-8"
+    out = drafted / ISSUE / "out"
+    assert html.get_content() == (out / "email.html").read_text(encoding="utf-8")
+    assert text.get_content() == (out / "email.txt").read_text(encoding="utf-8")
+
+
+def test_the_sent_html_part_keeps_every_url_and_sentence(run, drafted, smtp, tmp_path):
+    from composer.fidelity import check_outputs
+
+    configure(drafted, smtp.port)
+    assert run("send", ISSUE, "-w", drafted).returncode == 0
+    message = email.message_from_bytes(smtp.inbox.envelopes[0].content, policy=email.policy.default)
+    received = tmp_path / "received"
+    received.mkdir()
+    text, html = message.get_payload()
+    (received / "email.html").write_text(html.get_content(), encoding="utf-8")
+    (received / "email.txt").write_text(text.get_content(), encoding="utf-8")
+    source = (drafted / ISSUE / "issue.md").read_text(encoding="utf-8")
+    lost = [p for p in check_outputs(source, received) if "lost" in p.rule]
+    assert lost == []
+
+
+def test_an_issue_is_sent_once_unless_resend(run, drafted, smtp):
+    configure(drafted, smtp.port)
+    assert run("send", ISSUE, "-w", drafted).returncode == 0
+    again = run("send", ISSUE, "-w", drafted)
+    assert again.returncode == 1
+    [line] = [ln for ln in again.stderr.splitlines() if ln.startswith("Error:")]
+    assert "already sent" in line and "review@example.org" in line
+    assert len(smtp.inbox.envelopes) == 1
+    assert run("send", ISSUE, "-w", drafted, "--resend").returncode == 0
+    assert len(smtp.inbox.envelopes) == 2
+
+
+def test_dry_run_prints_and_sends_nothing(run, drafted, smtp):
+    configure(drafted, smtp.port)
+    result = run("send", ISSUE, "-w", drafted, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "review@example.org, second@example.org" in result.stdout
+    assert f"AI 研究周报 {ISSUE}" in result.stdout and "KB" in result.stdout
+    assert smtp.inbox.envelopes == []
+    assert run("send", ISSUE, "-w", drafted).returncode == 0  # a dry run is not a send
+
+
+def test_to_replaces_the_recipients(run, drafted, smtp):
+    configure(drafted, smtp.port)
+    result = run("send", ISSUE, "-w", drafted, "--to", "me@example.org")
+    assert result.returncode == 0, result.stderr
+    assert smtp.inbox.envelopes[0].rcpt_tos == ["me@example.org"]
+
+
+def test_auth_uses_the_password_from_the_environment_only(run, drafted, smtp):
+    configure(drafted, smtp.port, 'username = "editor@example.org"\n')
+    result = run("send", ISSUE, "-w", drafted, env={"COMPOSER_SMTP_PASSWORD": PASSWORD})
+    assert result.returncode == 0, result.stderr
+    assert len(smtp.inbox.envelopes) == 1
+    for path in drafted.rglob("*"):
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "env", "reason"),
+    [
+        ('username = "editor@example.org"\n', {"COMPOSER_SMTP_PASSWORD": "wrong"}, "refused"),
+        ('username = "editor@example.org"\n', {"COMPOSER_SMTP_PASSWORD": ""}, "is empty"),
+        ("", {}, "recipient refused: x@nobody.example"),
+    ],
+    ids=["bad-password", "no-password", "rejected-recipient"],
+)
+def test_smtp_failures_are_one_line_and_leave_the_issue_unsent(
+    run, drafted, smtp, extra, env, reason
+):
+    configure(drafted, smtp.port, extra)
+    args = ["--to", "x@nobody.example"] if "recipient" in reason else []
+    result = run("send", ISSUE, "-w", drafted, *args, env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = [ln for ln in result.stderr.splitlines() if ln.startswith("Error:")]
+    assert reason in line and f"127.0.0.1:{smtp.port}" in line
+    assert smtp.inbox.envelopes == []
+    retry = run("send", ISSUE, "-w", drafted, env={"COMPOSER_SMTP_PASSWORD": PASSWORD})
+    assert retry.returncode == 0, retry.stderr  # still unsent, so it goes now
+
+
+def test_a_refused_connection_is_one_line(run, drafted):
+    configure(drafted, free_port())
+    result = run("send", ISSUE, "-w", drafted)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "connection refused" in result.stderr
+
+
+def test_blocking_check_problems_stop_the_send_unless_force(run, drafted, smtp):
+    configure(drafted, smtp.port)
+    override = drafted / "templates" / "issue.text.j2"  # a theme override that drops content
+    override.parent.mkdir()
+    override.write_text("{{ issue.title }}\n", encoding="utf-8")
+    result = run("send", ISSUE, "-w", drafted)
+    assert result.returncode == 1, result.stdout
+    assert "blocking problem" in result.stderr and "email.txt" in result.stderr
+    assert "--force" in result.stderr
+    assert smtp.inbox.envelopes == []
+    assert run("send", ISSUE, "-w", drafted, "--force").returncode == 0
+    assert len(smtp.inbox.envelopes) == 1
+
+
+def test_directory_deliverer_copies_the_hugo_post(run, drafted, tmp_path):
+    site = tmp_path / "site" / "content" / "weekly"
+    (drafted / "composer.toml").write_text(
+        (drafted / "composer.toml").read_text(encoding="utf-8")
+        + f'\n[delivery.directory]\npath = "{site.as_posix()}"\n',
+        encoding="utf-8",
+    )
+    result = run("send", ISSUE, "-w", drafted)
+    assert result.returncode == 0, result.stderr
+    copied = site / f"{ISSUE}.md"
+    assert copied.read_bytes() == (drafted / ISSUE / "out" / "post.md").read_bytes()
+
+
+def test_webhook_deliverer_posts_json(run, drafted, httpserver):
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
+    (drafted / "composer.toml").write_text(
+        (drafted / "composer.toml").read_text(encoding="utf-8")
+        + f'\n[delivery.webhook]\nurl = "{httpserver.url_for("/hook")}"\n',
+        encoding="utf-8",
+    )
+    result = run("send", ISSUE, "-w", drafted)
+    assert result.returncode == 0, result.stderr
+    [(request, _)] = httpserver.log
+    payload = request.get_json()
+    assert payload["id"] == ISSUE and payload["outputs"]["email.html"].endswith("email.html")
+
+
+def test_send_without_delivery_config_says_what_to_add(run, drafted):
+    result = run("send", ISSUE, "-w", drafted)
+    assert result.returncode == 2
+    assert "[delivery.email]" in result.stderr
+
+
+def test_a_bad_delivery_key_names_file_line_and_plugin(run, drafted):
+    configure(drafted, 25, "smtp_prot = 25\n")
+    result = run("send", ISSUE, "-w", drafted)
+    assert result.returncode == 2
+    assert "unknown key 'smtp_prot' in [delivery.email]" in result.stderr
+    assert "composer.toml:" in result.stderr and "(plugin delivery)" in result.stderr
