@@ -61,7 +61,7 @@ def load_core(path: Path | None) -> tuple[Settings, dict[str, Any], str]:
         try:
             cron_fields(schedule.cron)
         except CronError as exc:
-            line = _line_of(text, "schedule", "cron")
+            line = line_of(text, "schedule", "cron")
             raise ConfigError(f"{path}:{line}: [schedule] cron: {exc}") from None
     return settings, data, text
 
@@ -72,7 +72,7 @@ def _check_timezone(zone: str, table: str, path: Path, text: str) -> None:
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        line = _line_of(text, table, "timezone")
+        line = line_of(text, table, "timezone")
         raise ConfigError(f"{path}:{line}: [{table}] timezone: unknown timezone {zone!r}") from None
 
 
@@ -87,7 +87,7 @@ def validate_plugin_tables(
     for key, value in _flatten_tables(tables, models).items():
         model, owner = models.get(key, (None, ""))
         if model is None:
-            line = _line_of(text, key, None)
+            line = line_of(text, key, None)
             known = ", ".join(sorted([*CORE_TABLES, *models]))
             raise ConfigError(
                 f"{path}:{line}: unknown table [{key}] (no loaded plugin declares it; "
@@ -122,14 +122,14 @@ def _describe(exc, prefix: tuple, path: Path | None, text: str) -> str:
     key = loc[-1] if len(loc) > 1 else None
     if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         if key is None:
-            return f"{path}:{_line_of(text, table, None)}: unknown table [{table}]"
-        return f"{path}:{_line_of(text, table, key)}: unknown key '{key}' in [{table}]"
+            return f"{path}:{line_of(text, table, None)}: unknown table [{table}]"
+        return f"{path}:{line_of(text, table, key)}: unknown key '{key}' in [{table}]"
     msg = err["msg"].removeprefix("Value error, ")
     what = f"[{table}] {key}: {msg}" if key else f"[{table}]: {msg}"
-    return f"{path}:{_line_of(text, table, key)}: {what}"
+    return f"{path}:{line_of(text, table, key)}: {what}"
 
 
-def _line_of(text: str, table: str, key: str | None) -> int:
+def line_of(text: str, table: str, key: str | None) -> int:
     """Line number of ``key`` in ``[table]`` (or of the table header)."""
     current, header_line = "", 0
     for n, line in enumerate(text.splitlines(), 1):

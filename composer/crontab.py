@@ -87,11 +87,15 @@ def make_trigger(expr: str, timezone: dt.tzinfo):
     """An APScheduler CronTrigger for ``expr`` in ``timezone`` (CronError if invalid)."""
     from apscheduler.triggers.cron import CronTrigger
 
+    fields = cron_fields(expr)
     try:
-        return CronTrigger(**cron_fields(expr), timezone=timezone)
-    except CronError:
-        raise
+        return CronTrigger(**fields, timezone=timezone)
     except ValueError as exc:
+        for name, value in fields.items():  # name the field APScheduler did not accept
+            try:
+                CronTrigger(**{name: value})
+            except ValueError as field_exc:
+                raise CronError(f"{name.replace('_', '-')} {value!r}: {field_exc}") from None
         raise CronError(str(exc)) from None
 
 

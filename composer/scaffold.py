@@ -23,6 +23,25 @@ sections = ["discussions", "papers", "chat", "qa", "links", "feeds"]
 [plugins]
 disable = []                   # plugin names not to load
 local = []                     # local plugin files, e.g. ["plugins/events.py"]
+
+# External RSS/Atom feeds, fetched by `composer draft` (docs/feeds.md).
+# [feeds]
+# urls = ["https://example.org/feed.xml"]
+
+# `composer schedule` drafts (and sends) each week's issue (docs/schedule.md).
+# [schedule]
+# cron = "0 9 * * fri"         # crontab: minute hour day month weekday (0 or 7 = Sunday)
+# action = "draft+send"        # or "draft"
+
+# `composer send` delivers to every [delivery.*] table present.
+# The SMTP password is read only from $COMPOSER_SMTP_PASSWORD.
+# [delivery.email]
+# smtp_host = "smtp.example.org"
+# smtp_port = 587
+# starttls = true
+# username = "editor@example.org"
+# from = "AI 周报 <editor@example.org>"
+# to = ["review@example.org"]
 """
 
 EXAMPLE_NOTE = """\

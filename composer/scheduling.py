@@ -43,7 +43,12 @@ def load_schedule(app) -> Schedule:
     try:
         trigger = make_trigger(config.cron, zone)
     except CronError as exc:
-        raise ConfigError(f"composer.toml: [schedule] cron {config.cron!r}: {exc}") from None
+        from .config import line_of
+        from .workspace import CONFIG_NAME
+
+        path = app.workspace / CONFIG_NAME
+        line = line_of(path.read_text(encoding="utf-8-sig"), "schedule", "cron")
+        raise ConfigError(f"{path}:{line}: [schedule] cron: {exc}") from None
     return Schedule(
         config.cron, zone, config.action, dt.timedelta(hours=config.catch_up_hours), trigger
     )

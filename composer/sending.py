@@ -3,6 +3,7 @@
 A deliverer runs when its table (``[delivery.email]`` ...) is in composer.toml. Each
 success is recorded in the state by issue id and deliverer; a failed one is not, so
 the next run retries it, and one already done is skipped unless ``--resend``.
+A send ``--to`` chosen addresses (a proof) is not recorded.
 """
 
 from __future__ import annotations
@@ -108,8 +109,9 @@ def send(
             app.broken_plugin(owner, f"deliver: {type(exc).__name__}: {exc}")
             failures.append(f"{deliverer.name} (plugin {owner}): {type(exc).__name__}: {exc}")
             continue
-        with State(app.workspace) as state:
-            state.record_delivery(issue_id, deliverer.name, target)
+        if not to:  # a proof sent --to someone is not the issue's delivery
+            with State(app.workspace) as state:
+                state.record_delivery(issue_id, deliverer.name, target)
         result.lines.append(f"{deliverer.name}: sent {issue_id} to {target}")
     if failures:
         sent = "".join(f"\n  {line}" for line in result.lines)

@@ -66,3 +66,13 @@ def parse(app):
         return parse_text(text, file, app.sections, report), report
 
     return _parse
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd); ``.inbox.envelopes`` is what it got."""
+    from smtp_server import start_server
+
+    controller = start_server()
+    yield controller
+    controller.stop()

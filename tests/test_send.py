@@ -4,75 +4,12 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
-from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
+from smtp_server import SMTP_PASSWORD, configure_smtp, free_port
 
 ISSUE = "2023-W47"
-PASSWORD = "s3cret-pa55word-xyz"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Inbox:
-    """aiosmtpd handler: keeps every message; refuses recipients at nobody.example."""
-
-    def __init__(self) -> None:
-        self.envelopes = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address.endswith("@nobody.example"):
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-
-def authenticator(server, session, envelope, mechanism, auth_data):
-    ok = auth_data.login == b"editor@example.org" and auth_data.password == PASSWORD.encode()
-    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
-
-
-@pytest.fixture
-def smtp():
-    """A running SMTP server; ``.inbox.envelopes`` holds what it received."""
-    inbox = Inbox()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=free_port(),
-        authenticator=authenticator,
-        auth_require_tls=False,
-    )
-    controller.start()
-    controller.inbox = inbox
-    yield controller
-    controller.stop()
-
-
-def configure(ws: Path, port: int, extra: str = "") -> None:
-    config = ws / "composer.toml"
-    config.write_text(
-        config.read_text(encoding="utf-8")
-        + f"""
-[delivery.email]
-smtp_host = "127.0.0.1"
-smtp_port = {port}
-from = "AI 周报 <editor@example.org>"
-to = ["review@example.org", "second@example.org"]
-{extra}""",
-        encoding="utf-8",
-    )
+PASSWORD = SMTP_PASSWORD
 
 
 @pytest.fixture
@@ -83,7 +20,7 @@ def drafted(run, workspace):
 
 
 def test_send_delivers_a_lossless_multipart_message(run, drafted, smtp):
-    configure(drafted, smtp.port)
+    configure_smtp(drafted, smtp.port)
     result = run("send", ISSUE, "-w", drafted)
     assert result.returncode == 0, result.stderr
     assert "email: sent 2023-W47 to review@example.org, second@example.org" in result.stdout
@@ -107,7 +44,7 @@ def test_send_delivers_a_lossless_multipart_message(run, drafted, smtp):
 def test_the_sent_html_part_keeps_every_url_and_sentence(run, drafted, smtp, tmp_path):
     from composer.fidelity import check_outputs
 
-    configure(drafted, smtp.port)
+    configure_smtp(drafted, smtp.port)
     assert run("send", ISSUE, "-w", drafted).returncode == 0
     message = email.message_from_bytes(smtp.inbox.envelopes[0].content, policy=email.policy.default)
     received = tmp_path / "received"
@@ -121,7 +58,7 @@ def test_the_sent_html_part_keeps_every_url_and_sentence(run, drafted, smtp, tmp
 
 
 def test_an_issue_is_sent_once_unless_resend(run, drafted, smtp):
-    configure(drafted, smtp.port)
+    configure_smtp(drafted, smtp.port)
     assert run("send", ISSUE, "-w", drafted).returncode == 0
     again = run("send", ISSUE, "-w", drafted)
     assert again.returncode == 1
@@ -133,7 +70,7 @@ def test_an_issue_is_sent_once_unless_resend(run, drafted, smtp):
 
 
 def test_dry_run_prints_and_sends_nothing(run, drafted, smtp):
-    configure(drafted, smtp.port)
+    configure_smtp(drafted, smtp.port)
     result = run("send", ISSUE, "-w", drafted, "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "review@example.org, second@example.org" in result.stdout
@@ -143,14 +80,17 @@ def test_dry_run_prints_and_sends_nothing(run, drafted, smtp):
 
 
 def test_to_replaces_the_recipients(run, drafted, smtp):
-    configure(drafted, smtp.port)
+    configure_smtp(drafted, smtp.port)
     result = run("send", ISSUE, "-w", drafted, "--to", "me@example.org")
     assert result.returncode == 0, result.stderr
     assert smtp.inbox.envelopes[0].rcpt_tos == ["me@example.org"]
+    real = run("send", ISSUE, "-w", drafted)  # a proof is not the issue's delivery
+    assert real.returncode == 0, real.stderr
+    assert smtp.inbox.envelopes[1].rcpt_tos == ["review@example.org", "second@example.org"]
 
 
 def test_auth_uses_the_password_from_the_environment_only(run, drafted, smtp):
-    configure(drafted, smtp.port, 'username = "editor@example.org"\n')
+    configure_smtp(drafted, smtp.port, 'username = "editor@example.org"\n')
     result = run("send", ISSUE, "-w", drafted, env={"COMPOSER_SMTP_PASSWORD": PASSWORD})
     assert result.returncode == 0, result.stderr
     assert len(smtp.inbox.envelopes) == 1
@@ -172,7 +112,7 @@ def test_auth_uses_the_password_from_the_environment_only(run, drafted, smtp):
 def test_smtp_failures_are_one_line_and_leave_the_issue_unsent(
     run, drafted, smtp, extra, env, reason
 ):
-    configure(drafted, smtp.port, extra)
+    configure_smtp(drafted, smtp.port, extra)
     args = ["--to", "x@nobody.example"] if "recipient" in reason else []
     result = run("send", ISSUE, "-w", drafted, *args, env=env)
     assert result.returncode == 1
@@ -185,14 +125,14 @@ def test_smtp_failures_are_one_line_and_leave_the_issue_unsent(
 
 
 def test_a_refused_connection_is_one_line(run, drafted):
-    configure(drafted, free_port())
+    configure_smtp(drafted, free_port())
     result = run("send", ISSUE, "-w", drafted)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "connection refused" in result.stderr
 
 
 def test_blocking_check_problems_stop_the_send_unless_force(run, drafted, smtp):
-    configure(drafted, smtp.port)
+    configure_smtp(drafted, smtp.port)
     override = drafted / "templates" / "issue.text.j2"  # a theme override that drops content
     override.parent.mkdir()
     override.write_text("{{ issue.title }}\n", encoding="utf-8")
@@ -239,8 +179,81 @@ def test_send_without_delivery_config_says_what_to_add(run, drafted):
 
 
 def test_a_bad_delivery_key_names_file_line_and_plugin(run, drafted):
-    configure(drafted, 25, "smtp_prot = 25\n")
+    configure_smtp(drafted, 25, "smtp_prot = 25\n")
     result = run("send", ISSUE, "-w", drafted)
     assert result.returncode == 2
     assert "unknown key 'smtp_prot' in [delivery.email]" in result.stderr
     assert "composer.toml:" in result.stderr and "(plugin delivery)" in result.stderr
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1, trusted through SSL_CERT_FILE."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: cannot make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_tls_modes_with_auth(run, drafted, certificate, mode):
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from smtp_server import Inbox, authenticator
+
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    if mode == "starttls":
+        tls = {"tls_context": context, "require_starttls": True}
+    else:  # aiosmtpd does not count implicit TLS as TLS for AUTH; real servers do
+        tls = {"ssl_context": context, "auth_require_tls": False}
+    server = Controller(
+        inbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticator, **tls
+    )
+    server.start()
+    try:
+        configure_smtp(drafted, server.port, f'{mode} = true\nusername = "editor@example.org"\n')
+        env = {"COMPOSER_SMTP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(cert)}
+        result = run("send", ISSUE, "-w", drafted, env=env)
+        assert result.returncode == 0, result.stderr
+        assert len(inbox.envelopes) == 1
+        untrusted = run(
+            "send",
+            ISSUE,
+            "-w",
+            drafted,
+            "--resend",
+            env={"SSL_CERT_FILE": "/dev/null", "COMPOSER_SMTP_PASSWORD": PASSWORD},
+        )
+        assert untrusted.returncode == 1 and "Traceback" not in untrusted.stderr
+        assert "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr or "certificate" in untrusted.stderr
+    finally:
+        server.stop()
