@@ -59,3 +59,20 @@ def open_app(workspace: Path | None) -> App:
             report.warn(f"plugin {info.name}", f"not loaded ({info.error})")
     schemas = {table: model for table, (model, _) in models.items()}
     return App(workspace, settings, manager, sections, plugin_config, report, schemas)
+
+
+def open_workspace(workspace: Path | None, required: bool = True) -> App:
+    """``open_app`` for ``-w DIR``, else $COMPOSER_WORKSPACE, else the nearest composer.toml.
+
+    With ``required=False`` and no ``-w``, a run outside any workspace gets defaults.
+    """
+    from .errors import WorkspaceError
+    from .workspace import find_workspace
+
+    try:
+        ws = find_workspace(workspace)
+    except WorkspaceError:
+        if required or workspace is not None:
+            raise
+        ws = None
+    return open_app(ws)

@@ -61,17 +61,9 @@ def report(app, strict: bool = False) -> None:
 
 
 def open_app(workspace: Path | None, required: bool = True):  # noqa: D103
-    from .app import open_app as _open
-    from .errors import WorkspaceError
-    from .workspace import find_workspace
+    from .app import open_workspace
 
-    try:
-        ws = find_workspace(workspace)
-    except WorkspaceError:
-        if required or workspace is not None:
-            raise
-        ws = None
-    return _open(ws)
+    return open_workspace(workspace, required)
 
 
 @click.group(cls=ComposerGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -7,20 +7,13 @@ from pathlib import Path
 from .assemble import read_issue
 from .errors import DialectError, UsageError
 from .render import render_issue
-from .workspace import ISSUE_ID, current_issue_id, find_workspace
+from .workspace import ISSUE_ID, current_issue_id
 
 
 def _app(workspace: Path | None, required: bool):
-    from .app import open_app
-    from .errors import WorkspaceError
+    from .app import open_workspace
 
-    try:
-        ws = find_workspace(workspace)
-    except WorkspaceError:
-        if required or workspace is not None:
-            raise
-        ws = None
-    return open_app(ws)
+    return open_workspace(workspace, required)
 
 
 def locate(source: str | None, out: Path | None, workspace):

@@ -54,17 +54,21 @@ def start_server() -> Controller:
     return controller
 
 
+def append_config(ws: Path, text: str) -> None:
+    """Add ``text`` (TOML tables) at the end of ws/composer.toml."""
+    config = ws / "composer.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
+
+
 def configure_smtp(ws: Path, port: int, extra: str = "") -> None:
     """Add a [delivery.email] table for the server on ``port`` to ws/composer.toml."""
-    config = ws / "composer.toml"
-    config.write_text(
-        config.read_text(encoding="utf-8")
-        + f"""
+    append_config(
+        ws,
+        f"""
 [delivery.email]
 smtp_host = "127.0.0.1"
 smtp_port = {port}
 from = "AI 周报 <editor@example.org>"
 to = ["review@example.org", "second@example.org"]
 {extra}""",
-        encoding="utf-8",
     )

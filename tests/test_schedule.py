@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from smtp_server import configure_smtp
+from smtp_server import append_config, configure_smtp
 
 from composer.crontab import CronError, fire_times, make_trigger, weekdays
 
@@ -75,13 +75,8 @@ def test_bad_crontab_lines_say_why(expr, reason):
         make_trigger(expr, SHANGHAI)
 
 
-def schedule_ws(workspace: Path, cron="0 9 * * fri", action="draft", extra="") -> Path:
-    config = workspace / "composer.toml"
-    config.write_text(
-        config.read_text(encoding="utf-8")
-        + f'\n[schedule]\ncron = "{cron}"\naction = "{action}"\n{extra}',
-        encoding="utf-8",
-    )
+def schedule_ws(workspace: Path, cron="0 9 * * fri", action="draft") -> Path:
+    append_config(workspace, f'[schedule]\ncron = "{cron}"\naction = "{action}"\n')
     return workspace
 
 

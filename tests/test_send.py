@@ -6,7 +6,7 @@ import email
 import email.policy
 
 import pytest
-from smtp_server import SMTP_PASSWORD, configure_smtp, free_port
+from smtp_server import SMTP_PASSWORD, append_config, configure_smtp, free_port
 
 ISSUE = "2023-W47"
 PASSWORD = SMTP_PASSWORD
@@ -147,11 +147,7 @@ def test_blocking_check_problems_stop_the_send_unless_force(run, drafted, smtp):
 
 def test_directory_deliverer_copies_the_hugo_post(run, drafted, tmp_path):
     site = tmp_path / "site" / "content" / "weekly"
-    (drafted / "composer.toml").write_text(
-        (drafted / "composer.toml").read_text(encoding="utf-8")
-        + f'\n[delivery.directory]\npath = "{site.as_posix()}"\n',
-        encoding="utf-8",
-    )
+    append_config(drafted, f'[delivery.directory]\npath = "{site.as_posix()}"\n')
     result = run("send", ISSUE, "-w", drafted)
     assert result.returncode == 0, result.stderr
     copied = site / f"{ISSUE}.md"
@@ -160,11 +156,7 @@ def test_directory_deliverer_copies_the_hugo_post(run, drafted, tmp_path):
 
 def test_webhook_deliverer_posts_json(run, drafted, httpserver):
     httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
-    (drafted / "composer.toml").write_text(
-        (drafted / "composer.toml").read_text(encoding="utf-8")
-        + f'\n[delivery.webhook]\nurl = "{httpserver.url_for("/hook")}"\n',
-        encoding="utf-8",
-    )
+    append_config(drafted, f'[delivery.webhook]\nurl = "{httpserver.url_for("/hook")}"\n')
     result = run("send", ISSUE, "-w", drafted)
     assert result.returncode == 0, result.stderr
     [(request, _)] = httpserver.log
