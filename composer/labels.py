@@ -22,8 +22,11 @@ LABEL = (
     r"|F(?:[(（](?i:follow)[)）])?\d*"
     r"|研究员\s*\d*|研究者\s*\d*"
 )
+# "Q：", "**Q**：" and "**Q：**": the bold after the colon only closes a bold label,
+# so in "Q：**粗体** ..." and "**Q**：**粗体**" the editor's own bold stays in the text.
 LABEL_LINE = re.compile(
-    rf"^ {{0,3}}(?:\*\*)?(?P<label>{LABEL})(?:\*\*)?[ \t]*[:：](?:\*\*)?[ \t]*(?P<rest>.*)$"
+    rf"^ {{0,3}}(?P<open>\*\*)?(?P<label>{LABEL})(?P<shut>\*\*)?[ \t]*[:：]"
+    r"(?(open)(?(shut)|(?:\*\*)?))[ \t]*(?P<rest>.*)$"
 )
 # Looks like a label but is none we know: "B:", "R2：", "Q3x:" at a paragraph start.
 UNKNOWN_LABEL = re.compile(r"^ {0,3}(?:\*\*)?[A-Z]{1,2}\d{0,2}(?:\*\*)?[ \t]*[:：]")

@@ -46,6 +46,8 @@ def label_first(label: str, body: str) -> str:
     first = body.split("\n", 1)[0]
     if not body or first.startswith(("```", "- ", "> ", "#", "|", "    ")) or first[:1].isdigit():
         return f"{label}\n\n{body}" if body else label
+    if body.startswith("*"):  # "**Q**：**粗体**" reads as a bold "：" to some editors
+        return f"{label} {body}"
     return label + body
 
 

@@ -85,6 +85,13 @@ def test_full_width_and_ascii_colons_and_continue_labels(parse):
     assert report.warnings == []
 
 
+def test_bold_around_a_label_is_markup_but_the_editors_bold_after_it_is_text(parse):
+    text = "## 简短问答\n\n**Q：**问题一\n\n**A**：回答一\n\nQ：**粗体** 和其他\n\nA：**也是粗体**"
+    issue, report = parse(text)
+    turns = [t.text for i in issue.sections[0].items for t in i.turns]
+    assert turns == ["问题一", "回答一", "**粗体** 和其他", "**也是粗体**"]
+
+
 def test_multi_line_turns_keep_lists_code_images_and_shell(parse):
     text = (
         "## 简短问答\n\nQ: 怎么跑？\n\nA: 这样：\n1. 安装 `pip`\n2. 运行\n\n"

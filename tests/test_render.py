@@ -111,6 +111,14 @@ def test_labels_are_bold_outside_the_colon(render):
     assert not re.search(r"\*\*[^*\n]*[：:]\*\*", md)
 
 
+def test_a_turn_that_starts_in_bold_keeps_both_bolds_apart(render):
+    outputs = render("## 简短问答\n\nQ：**粗体** 的问题\n\nA：回答")
+    for name in ("wechat.md", "post.md"):
+        assert "**Q**： **粗体** 的问题" in outputs[name]
+        assert not re.search(r"\*\*[^*\n]*[：:]\*\*", outputs[name])
+    assert "<strong" in outputs["email.html"] and "粗体</strong>" in outputs["email.html"]
+
+
 def test_hugo_front_matter_resolves_duplicates(render):
     post = render(SAMPLES[2].read_text(encoding="utf-8"))["post.md"]
     front = post.split("---")[1]
