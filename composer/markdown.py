@@ -15,10 +15,11 @@ import re
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
-from .textutil import find_urls
+from .textutil import URL_RE, find_urls, trim_url
 
 SAFE_LINK = re.compile(r"^(https?://|mailto:|#)", re.I)
 CONTINUED = re.compile(r"\s\\$")
@@ -53,6 +54,49 @@ def _bare_urls(state) -> None:
         block.children = out
 
 
+SCHEME_TAIL = re.compile(r"https?$")
+
+
+def _bare_url_inline(state, silent: bool) -> bool:
+    """Inline rule at "://": a bare URL is one link before emphasis can split it.
+
+    ``https://x.org/a_b*c*`` stays whole (its trailing ``*`` is text), as in the
+    dialect, where URLs are plain text. Like markdown-it's linkify rule, it looks back
+    into the pending text for the scheme.
+    """
+    pos = state.pos
+    if state.linkLevel > 0 or state.src[pos : pos + 3] != "://":
+        return False
+    scheme = SCHEME_TAIL.search(state.pending)
+    if not scheme:
+        return False
+    start = pos - len(scheme.group(0))
+    match = URL_RE.match(state.src, start)
+    url = trim_url(match.group(0)) if match else ""
+    if len(url) <= len("https://") or not SAFE_LINK.match(url):
+        return False
+    if not silent:
+        state.pending = state.pending[: -len(scheme.group(0))]
+        state.push("link_open", "a", 1).attrs = {"href": url}
+        state.tokens[-1].info = "bare"
+        state.push("text", "", 0).content = url
+        state.push("link_close", "a", -1).info = "bare"
+    state.pos = start + len(url)
+    return True
+
+
+def _linked_image(self, tokens, idx, options, env) -> str:
+    """An image links to its own URL (readers keep the URL when images are blocked)."""
+    html = self.image(tokens, idx, options, env)
+    depth = sum(
+        1 if t.type == "link_open" else -1 if t.type == "link_close" else 0 for t in tokens[:idx]
+    )
+    src = tokens[idx].attrs.get("src", "")
+    if depth or not SAFE_LINK.match(str(src)):
+        return html
+    return f'<a href="{escapeHtml(str(src))}">{html}</a>'
+
+
 def _text(content: str) -> Token:
     return Token("text", "", 0, content=content)
 
@@ -61,6 +105,8 @@ def _text(content: str) -> Token:
 def parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "breaks": False})
     md.validateLink = lambda url: bool(SAFE_LINK.match(url.strip()))
+    md.inline.ruler.after("text", "bare_url", _bare_url_inline)
+    md.add_render_rule("image", _linked_image)
     md.core.ruler.push("bare_urls", _bare_urls)
     return md
 

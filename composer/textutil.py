@@ -103,3 +103,19 @@ def canonical_url(url: str) -> str:
     ]
     tail = f"?{urlencode(query)}" if query else ""
     return f"{host}{parts.path.rstrip('/')}{tail}"
+
+
+# "[title](url) note": a Markdown link, the way lists pasted from elsewhere look
+MD_LINK = re.compile(
+    r"^\[(?P<title>[^\]\n]+)\]\((?P<url>https?://(?:[^()\s]|\([^()\s]*\))+)\)"
+    r"[ \t]*[:：\-—–]*[ \t]*(?P<note>.*)$"
+)
+
+
+def markdown_link(line: str) -> tuple[str, str, str] | None:
+    """(title, url, rest) when ``line`` starts with a Markdown link to an http(s) URL."""
+    m = MD_LINK.match(line.strip())
+    found = find_urls(m["url"]) if m else []
+    if not found or found[0][2] != m["url"]:
+        return None
+    return m["title"].strip(), m["url"], m["note"].strip()

@@ -6,7 +6,7 @@ import re
 
 from composer.hookspecs import hookimpl
 from composer.model import NOTE, Item
-from composer.textutil import find_urls, trim_lines
+from composer.textutil import find_urls, markdown_link, trim_lines
 from composer.types import Block
 
 KIND = "link"
@@ -28,6 +28,9 @@ def _dedent(line: str) -> str:
 
 def split_link(content: str) -> tuple[str, str, str]:
     """(title, url, note) of one list item's first line."""
+    pasted = markdown_link(content)
+    if pasted:
+        return pasted
     found = find_urls(content)
     if not found:
         return content.strip(), "", ""

@@ -6,7 +6,7 @@ import re
 
 from composer.hookspecs import hookimpl
 from composer.model import NOTE, Item
-from composer.textutil import arxiv_id, find_urls, trim_lines
+from composer.textutil import arxiv_id, find_urls, markdown_link, trim_lines
 from composer.types import Block
 
 KIND = "paper"
@@ -29,11 +29,16 @@ def _title_line(line: str, expected: int | None) -> str | None:
 
 def split_title(rest: str) -> tuple[str, str, str]:
     """(title, url, text after the url) of a title line."""
+    pasted = markdown_link(rest)
+    if pasted:
+        return pasted
     found = find_urls(rest)
     if not found:
         return rest.strip(), "", ""
     start, end, url = found[0]
     before, after = rest[:start].strip(), rest[end:].strip()
+    if before.endswith(("(", "（")) and after.startswith((")", "）")):  # 《T》(url)
+        before, after = before[:-1].rstrip(), after[1:].lstrip()
     if not before and after and not find_urls(after):
         return after, url, ""
     return before, url, after

@@ -149,6 +149,26 @@ def test_paper_variants(parse):
     assert papers[0].summary == "摘要甲"
 
 
+def test_pasted_markdown_links_and_parenthesised_urls(parse):
+    text = (
+        "## 论文分享\n\n1. [Attention Is All You Need](https://arxiv.org/abs/1706.03762)\n"
+        "经典论文。\n\n2.《Scaling Laws》(https://arxiv.org/abs/2001.08361)\n\n"
+        "## 链接\n\n- [OpenAI 博客](https://openai.com/blog/) 介绍\n"
+        "- [Wiki](https://en.wikipedia.org/wiki/A_(b))：维基\n"
+    )
+    issue, report = parse(text)
+    papers, links = (s.items for s in issue.sections)
+    assert [(p.title, p.url) for p in papers] == [
+        ("Attention Is All You Need", "https://arxiv.org/abs/1706.03762"),
+        ("《Scaling Laws》", "https://arxiv.org/abs/2001.08361"),
+    ]
+    assert [(i.title, i.url, i.note) for i in links] == [
+        ("OpenAI 博客", "https://openai.com/blog/", "介绍"),
+        ("Wiki", "https://en.wikipedia.org/wiki/A_(b)", "维基"),
+    ]
+    assert report.warnings == []
+
+
 def test_numbered_list_inside_a_summary_stays_in_it(parse):
     issue, _ = parse("## 论文分享\n\n1.《甲》https://a.example\n\n要点：\n1. 一\n2. 二\n3. 三\n")
     (paper,) = issue.sections[0].items

@@ -81,6 +81,21 @@ def test_bare_urls_stop_at_cjk_and_keep_balanced_parens(render):
     assert "https://mp.weixin.qq.com/s/abc 下一句" in out["wechat.md"]
 
 
+def test_a_url_with_emphasis_characters_stays_whole(render):
+    out = render("## 讨论\n\n研究员1：参考 https://example.com/a_b_c*d* 和 https://example.com/x。")
+    hrefs = [h for h, _ in visible_html(out["email.html"]).hrefs]
+    assert "https://example.com/a_b_c*d" in hrefs
+    assert "<em>" not in out["email.html"]
+    assert "https://example.com/a_b_c*d" in out["wechat.md"]
+    assert "<https://example.com/a_b_c*d>" in out["post.md"]
+
+
+def test_images_link_to_their_url_in_the_email(render):
+    out = render("## 讨论\n\n研究员1：看图\n![结构图](https://example.org/arch.png)")
+    doc = visible_html(out["email.html"])
+    assert "https://example.org/arch.png" in [h for h, _ in doc.hrefs]
+
+
 def test_wechat_citations(render):
     text = (
         "## 论文分享\n\n1.《甲》https://a.example/1\n\n见 [甲文](https://a.example/1) 与 "
