@@ -126,10 +126,13 @@ def json_str(value: str) -> str:
 
 # -- section registry ----------------------------------------------------------
 def heading_key(text: str) -> str:
-    """Normalise a heading for alias matching: numbering, colons, spaces, case."""
+    """Normalise a heading for alias matching: numbering, brackets, emoji, "本周",
+    colons, spaces, case ("📚 本周论文分享：" and "【论文分享】" match 论文分享)."""
     t = unicodedata.normalize("NFKC", text).strip()
+    t = "".join(c for c in t if not unicodedata.category(c).startswith("S")).strip()
     t = re.sub(r"^(\d+(\.\d+)*[.、)]?|[一二三四五六七八九十]+[、.])\s*", "", t)
-    t = t.strip().rstrip(":").strip().strip("*").strip()
+    t = t.strip().rstrip(":").strip().strip("*").strip().strip("【】[]「」").strip()
+    t = re.sub(r"^(本周|本期|今日|本月)\s*", "", t)
     t = re.sub(r"\s*(&|和|与|/|、)\s*", "&", t)
     return t.lower()
 

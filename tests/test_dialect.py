@@ -149,6 +149,14 @@ def test_paper_variants(parse):
     assert papers[0].summary == "摘要甲"
 
 
+@pytest.mark.parametrize(
+    "heading", ["## 📚 本周论文分享：", "### 【论文分享】", "## 二、论文分享", "本期论文分享"]
+)
+def test_decorated_headings_find_their_section(parse, heading):
+    issue, _ = parse(f"{heading}\n\n1.《甲》https://a.example/1\n\n摘要\n")
+    assert [s.kind for s in issue.sections] == ["papers"]
+
+
 def test_pasted_markdown_links_and_parenthesised_urls(parse):
     text = (
         "## 论文分享\n\n1. [Attention Is All You Need](https://arxiv.org/abs/1706.03762)\n"
