@@ -9,7 +9,7 @@ from typing import Any
 from .config import load_core, validate_plugin_tables
 from .dialect import Sections
 from .loader import PluginManager, load_plugins
-from .settings import Settings
+from .settings import NoSettings, Settings
 from .types import Report
 from .workspace import CONFIG_NAME
 
@@ -38,6 +38,8 @@ def config_models(manager: PluginManager, sections: Sections) -> dict[str, tuple
     }
     for owner, obj in objects:
         model = getattr(obj, "config", None)
+        if model is None and getattr(obj, "config_key", None):
+            model = NoSettings  # a deliverer is switched on by its (empty) table
         if model is not None:
             models[getattr(obj, "config_key", None) or obj.name] = (model, owner)
     return models

@@ -12,6 +12,13 @@ FORBID = {"extra": "forbid"}
 
 
 @dataclass
+class NoSettings:
+    """The table of an object that takes no settings: it must stay empty."""
+
+    __pydantic_config__ = FORBID
+
+
+@dataclass
 class NewsletterSettings:
     __pydantic_config__ = FORBID
     title: str = "AI 研究周报"

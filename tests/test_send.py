@@ -249,3 +249,75 @@ def test_tls_modes_with_auth(run, drafted, certificate, mode):
         assert "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr or "certificate" in untrusted.stderr
     finally:
         server.stop()
+
+
+DELIVERER_PLUGIN = """
+from dataclasses import dataclass
+from pathlib import Path
+
+from composer.hookspecs import hookimpl
+from composer.types import DeliveryError
+
+
+@dataclass
+class ArchiveConfig:
+    __pydantic_config__ = {"extra": "forbid"}
+    folder: str
+
+
+class Archive:
+    name = "archive"
+    config_key = "delivery.archive"
+    config = ArchiveConfig
+
+    def describe(self, delivery, ctx):
+        return "archive the text part"
+
+    def deliver(self, delivery, ctx):
+        target = Path(ctx.config_for(self.config_key).folder) / (delivery.issue.id + ".txt")
+        target.write_text(delivery.read("email.txt"), encoding="utf-8")
+        return str(target)
+
+
+class Broken:
+    name = "broken"
+    config_key = "delivery.broken"
+    config = None
+
+    def describe(self, delivery, ctx):
+        return "nothing"
+
+    def deliver(self, delivery, ctx):
+        raise RuntimeError("bug in the plugin")
+
+
+@hookimpl
+def register_deliverers(register):
+    register(Archive())
+    register(Broken())
+"""
+
+
+def test_a_third_party_deliverer_runs_and_a_raising_one_fails_alone(run, drafted, tmp_path):
+    (drafted / "plugins").mkdir()
+    (drafted / "plugins" / "archiver.py").write_text(DELIVERER_PLUGIN, encoding="utf-8")
+    config = drafted / "composer.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("local = []", 'local = ["plugins/archiver.py"]'),
+        encoding="utf-8",
+    )
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    append_config(
+        drafted, f'[delivery.archive]\nfolder = "{archive.as_posix()}"\n\n[delivery.broken]\n'
+    )
+    result = run("send", ISSUE, "-w", drafted)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "broken (plugin archiver): RuntimeError: bug in the plugin" in result.stderr
+    archived = archive / f"{ISSUE}.txt"
+    assert archived.read_text(encoding="utf-8") == (
+        drafted / ISSUE / "out" / "email.txt"
+    ).read_text(encoding="utf-8")
+    archived.unlink()
+    retry = run("send", ISSUE, "-w", drafted)  # only the failed target is tried again
+    assert retry.returncode == 1 and not archived.exists()
