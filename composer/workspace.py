@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from .errors import WorkspaceError
@@ -60,6 +59,8 @@ def _umask() -> int:
 
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Write via a temporary file in the same folder and rename over ``path``."""
+    import tempfile  # not at import time: `composer --help` stays fast
+
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

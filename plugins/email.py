@@ -8,7 +8,6 @@ desktop width in light mode.
 from __future__ import annotations
 
 import importlib
-import logging
 import re
 import sys
 import types
@@ -44,6 +43,8 @@ def _import_premailer():
 
 
 def inline_css(html: str) -> str:
+    import logging
+
     premailer = _import_premailer()
     import cssutils
 
