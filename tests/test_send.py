@@ -41,6 +41,21 @@ def test_send_delivers_a_lossless_multipart_message(run, drafted, smtp):
     assert text.get_content() == (out / "email.txt").read_text(encoding="utf-8")
 
 
+def test_one_click_unsubscribe_headers_with_an_https_url(run, drafted, smtp):
+    config = drafted / "composer.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "mailto:editor@example.org?subject=unsubscribe", "https://example.org/unsubscribe"
+        ),
+        encoding="utf-8",
+    )
+    configure_smtp(drafted, smtp.port)
+    assert run("send", ISSUE, "-w", drafted).returncode == 0
+    message = email.message_from_bytes(smtp.inbox.envelopes[0].content, policy=email.policy.default)
+    assert message["List-Unsubscribe"] == "<https://example.org/unsubscribe>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
 def test_the_sent_html_part_keeps_every_url_and_sentence(run, drafted, smtp, tmp_path):
     from composer.fidelity import check_outputs
 
