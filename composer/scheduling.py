@@ -114,14 +114,15 @@ def perform(workspace: Path, issue_id: str, action: str, log: Log) -> str:
     except EditedIssue:
         render_source(issue_id, None, None, workspace)
         done = ["kept the edited issue.md and rendered it"]
-    for warning in app.report.warnings:
-        log(f"{issue_id}: warning: {warning}")
-    if action == "draft+send":
-        try:
-            result = send(app, issue_id)
-            done += result.lines
-        except AlreadySent as exc:
-            done.append(str(exc))
+    try:
+        if action == "draft+send":
+            try:
+                done += send(app, issue_id).lines
+            except AlreadySent as exc:
+                done.append(str(exc))
+    finally:
+        for warning in app.report.warnings:
+            log(f"{issue_id}: warning: {warning}")
     return "; ".join(done)
 
 
