@@ -119,3 +119,16 @@ def markdown_link(line: str) -> tuple[str, str, str] | None:
     if not found or found[0][2] != m["url"]:
         return None
     return m["title"].strip(), m["url"], m["note"].strip()
+
+
+def split_at_url(line: str) -> tuple[str, str, str]:
+    """(text before, URL, text after) around a line's first URL; a leading Markdown
+    link ``[t](url) rest`` gives (t, url, rest); no URL gives (line, "", "")."""
+    pasted = markdown_link(line)
+    if pasted:
+        return pasted
+    found = find_urls(line)
+    if not found:
+        return line.strip(), "", ""
+    start, end, url = found[0]
+    return line[:start].strip(), url, line[end:].strip()

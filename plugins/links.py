@@ -6,7 +6,7 @@ import re
 
 from composer.hookspecs import hookimpl
 from composer.model import NOTE, Item
-from composer.textutil import find_urls, markdown_link, trim_lines
+from composer.textutil import find_urls, split_at_url, trim_lines
 from composer.types import Block
 
 KIND = "link"
@@ -28,17 +28,12 @@ def _dedent(line: str) -> str:
 
 def split_link(content: str) -> tuple[str, str, str]:
     """(title, url, note) of one list item's first line."""
-    pasted = markdown_link(content)
-    if pasted:
-        return pasted
-    found = find_urls(content)
-    if not found:
-        return content.strip(), "", ""
-    start, end, url = found[0]
-    title = content[:start].strip()
+    title, url, note = split_at_url(content)
+    if not url:
+        return title, "", ""
     while (shorter := TITLE_END.sub("", title)) != title:
         title = shorter
-    return title, url, content[end:].strip()
+    return title, url, note
 
 
 def parse_link_list(block: Block, kind: str = KIND) -> list[Item]:

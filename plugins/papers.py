@@ -6,7 +6,7 @@ import re
 
 from composer.hookspecs import hookimpl
 from composer.model import NOTE, Item
-from composer.textutil import arxiv_id, find_urls, markdown_link, trim_lines
+from composer.textutil import arxiv_id, find_urls, split_at_url, trim_lines
 from composer.types import Block
 
 KIND = "paper"
@@ -29,14 +29,9 @@ def _title_line(line: str, expected: int | None) -> str | None:
 
 def split_title(rest: str) -> tuple[str, str, str]:
     """(title, url, text after the url) of a title line."""
-    pasted = markdown_link(rest)
-    if pasted:
-        return pasted
-    found = find_urls(rest)
-    if not found:
-        return rest.strip(), "", ""
-    start, end, url = found[0]
-    before, after = rest[:start].strip(), rest[end:].strip()
+    before, url, after = split_at_url(rest)
+    if not url:
+        return before, "", ""
     if before.endswith(("(", "（")) and after.startswith((")", "）")):  # 《T》(url)
         before, after = before[:-1].rstrip(), after[1:].lstrip()
     if not before and after and not find_urls(after):
