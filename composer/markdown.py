@@ -97,6 +97,15 @@ def _linked_image(self, tokens, idx, options, env) -> str:
     return f'<a href="{escapeHtml(str(src))}">{html}</a>'
 
 
+def _labelled_fence(self, tokens, idx, options, env) -> str:
+    """A fenced block shows its language (```bash) as a caption: the editor wrote it."""
+    html = self.fence(tokens, idx, options, env)
+    info = tokens[idx].info.strip()
+    if not info:
+        return html
+    return f'<p class="code-lang">{escapeHtml(info)}</p>\n{html}'
+
+
 def _text(content: str) -> Token:
     return Token("text", "", 0, content=content)
 
@@ -107,6 +116,7 @@ def parser() -> MarkdownIt:
     md.validateLink = lambda url: bool(SAFE_LINK.match(url.strip()))
     md.inline.ruler.after("text", "bare_url", _bare_url_inline)
     md.add_render_rule("image", _linked_image)
+    md.add_render_rule("fence", _labelled_fence)
     md.core.ruler.push("bare_urls", _bare_urls)
     return md
 

@@ -35,7 +35,8 @@ def plain_writer():
             return content
 
         def code(self, content: str, info: str) -> str:
-            return "\n".join("    " + ln for ln in content.rstrip("\n").split("\n"))
+            body = "\n".join("    " + ln for ln in content.rstrip("\n").split("\n"))
+            return f"{info.strip()}:\n{body}" if info.strip() else body
 
         def heading(self, level: int, text: str) -> str:
             return text.replace("\n", " ")

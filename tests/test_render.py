@@ -90,6 +90,12 @@ def test_a_url_with_emphasis_characters_stays_whole(render):
     assert "<https://example.com/a_b_c*d>" in out["post.md"]
 
 
+def test_a_code_fence_language_is_shown_in_every_output(render):
+    out = render("## 讨论\n\n研究员1：命令如下：\n```bash\ntorchrun train.py\n```\n")
+    assert ">bash</p>" in out["email.html"] and "bash:\n    torchrun train.py" in out["email.txt"]
+    assert "```bash" in out["wechat.md"] and "```bash" in out["post.md"]
+
+
 def test_images_link_to_their_url_in_the_email(render):
     out = render("## 讨论\n\n研究员1：看图\n![结构图](https://example.org/arch.png)")
     doc = visible_html(out["email.html"])
