@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from composer.hookspecs import hookimpl
 
 
@@ -41,10 +43,14 @@ class HugoRenderer:
         return {"post.md": dump_front_matter(meta) + "\n" + squeeze(body)}
 
 
+LIST_ITEM = re.compile(r"\d{1,9}[.)](\s|$)")
+
+
 def label_first(label: str, body: str) -> str:
     """Put a turn label in front of its first paragraph, or on its own line before a block."""
     first = body.split("\n", 1)[0]
-    if not body or first.startswith(("```", "- ", "> ", "#", "|", "    ")) or first[:1].isdigit():
+    block_start = first.startswith(("```", "- ", "> ", "#", "|", "    "))
+    if not body or block_start or LIST_ITEM.match(first):
         return f"{label}\n\n{body}" if body else label
     if body.startswith("*"):  # "**Q**：**粗体**" reads as a bold "：" to some editors
         return f"{label} {body}"

@@ -9,7 +9,10 @@ from composer.types import Block
 
 
 def opens_qa(label: str) -> bool:
-    """A question opens a thread; ``Q1-continue`` carries on the current one."""
+    """A question opens a thread (``Q1-continue`` carries on the current one); so does
+    ``D``/``D(Discussion)``, under a combined 简短问答&讨论&杂谈 heading."""
+    if label.startswith("D"):
+        return True
     return label.startswith("Q") and "continue" not in label.lower()
 
 

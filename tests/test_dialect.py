@@ -92,6 +92,14 @@ def test_bold_around_a_label_is_markup_but_the_editors_bold_after_it_is_text(par
     assert turns == ["问题一", "回答一", "**粗体** 和其他", "**也是粗体**"]
 
 
+def test_a_discussion_in_a_combined_qa_section_is_its_own_thread(parse):
+    issue, _ = parse(
+        "简短问答&讨论&杂谈\n\nQ: 问题\nA: 回答\nD(Discussion): 话题\nF(Follow): 跟进\n"
+    )
+    items = issue.sections[0].items
+    assert [labels(i) for i in items] == [["Q", "A"], ["D(Discussion)", "F(Follow)"]]
+
+
 def test_multi_line_turns_keep_lists_code_images_and_shell(parse):
     text = (
         "## 简短问答\n\nQ: 怎么跑？\n\nA: 这样：\n1. 安装 `pip`\n2. 运行\n\n"

@@ -132,6 +132,15 @@ def test_labels_are_bold_outside_the_colon(render):
     assert not re.search(r"\*\*[^*\n]*[：:]\*\*", md)
 
 
+def test_a_label_stays_on_the_line_of_a_turn_that_starts_with_a_number(render):
+    outputs = render(
+        "## 简短问答\n\nQ: overlap 呢？\n\nA: 10%~20%，看场景。\n\nA1: 1. 第一点\n2. 第二点"
+    )
+    for name in ("wechat.md", "post.md"):
+        assert "**A**：10%" in outputs[name]
+        assert re.search(r"\*\*A1\*\*：\n>?\n> 1\. 第一点", outputs[name]), outputs[name]
+
+
 def test_a_turn_that_starts_in_bold_keeps_both_bolds_apart(render):
     outputs = render("## 简短问答\n\nQ：**粗体** 的问题\n\nA：回答")
     for name in ("wechat.md", "post.md"):
