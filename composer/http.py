@@ -3,7 +3,11 @@ a whole-request timeout, a size cap, redirects with a limit, only http and https
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
+import types
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -37,11 +41,50 @@ def check_url(url: str) -> None:
         raise FetchError(f"not an http(s) URL: {url!r} (only http and https are fetched)")
 
 
-def client(concurrency: int = 1, timeout: float = 15.0):
-    """An httpx.Client with our rules, shared by the threads of one run."""
-    import httpx
+def import_httpx():
+    """httpx, without the command-line client it imports by default.
 
+    ``import httpx`` also imports ``httpx._main`` (rich, pygments: ~30 ms) for the
+    ``httpx`` command, which we never run; a stub stands in while httpx loads.
+    """
+    if "httpx" in sys.modules:
+        return sys.modules["httpx"]
+    stub = types.ModuleType("httpx._main")
+    stub.main = lambda: None
+    sys.modules["httpx._main"] = stub
+    try:
+        import httpx
+    finally:
+        if sys.modules.get("httpx._main") is stub:
+            del sys.modules["httpx._main"]
+    return httpx
+
+
+def ssl_context():
+    """The CA bundle httpx would use ($SSL_CERT_FILE, $SSL_CERT_DIR, else certifi's)."""
+    import ssl
+
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def client(concurrency: int = 1, timeout: float = 15.0):
+    """An httpx.Client with our rules, shared by the threads of one run.
+
+    The CA certificates load on a thread while httpx imports (OpenSSL releases the GIL).
+    """
+    loaded: list = []
+    loader = threading.Thread(target=lambda: loaded.append(ssl_context()), daemon=True)
+    loader.start()
+    httpx = import_httpx()
+    loader.join()
     return httpx.Client(
+        verify=loaded[0] if loaded else ssl_context(),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
@@ -64,8 +107,7 @@ def fetch(
     (a server trickling bytes is cut off too). A 4xx/5xx answer is returned, not
     raised, so callers can read error bodies.
     """
-    import httpx
-
+    httpx = import_httpx()
     check_url(url)
     deadline = time.monotonic() + timeout
     timed_out = FetchError(f"timed out after {timeout:g} s")

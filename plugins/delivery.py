@@ -197,9 +197,9 @@ class WebhookDeliverer:
         return f"POST JSON to {ctx.config_for(self.config_key).url}"
 
     def deliver(self, delivery: Delivery, ctx) -> str:
-        import httpx
+        from composer.http import USER_AGENT, FetchError, check_url, import_httpx
 
-        from composer.http import USER_AGENT, FetchError, check_url
+        httpx = import_httpx()
 
         config = ctx.config_for(self.config_key)
         issue = delivery.issue
