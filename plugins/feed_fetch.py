@@ -103,6 +103,9 @@ def fetch_all(sources, config, cached: dict) -> dict[str, Outcome]:
     try:
         for _ in range(min(config.concurrency, len(sources))):
             spawn()
+        import feedparser  # noqa: F401  (loads while the first requests are in flight)
+        import nh3  # noqa: F401
+
         while len(outcomes) < len(sources):
             running = [(u, t) for u, t in list(started.items()) if u not in outcomes]
             first = min((t for _, t in running), default=None)
