@@ -360,4 +360,11 @@ def _add_plugin_commands(group: click.Group) -> None:
 
 def main() -> None:
     _add_plugin_commands(cli)
-    cli()
+    try:
+        cli()
+    finally:
+        # Shutdown then skips a last cyclic-GC pass over every loaded module (~40 ms
+        # with lxml, pydantic and httpx loaded); our files and databases are closed.
+        import gc
+
+        gc.freeze()
