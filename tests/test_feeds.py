@@ -58,8 +58,8 @@ def ws(tmp_path):
     return make
 
 
-def draft(run, ws, *extra):
-    result = run("draft", "-w", ws, "--issue", ISSUE, "--force", *extra)
+def draft(run, ws, *extra, env=None):
+    result = run("draft", "-w", ws, "--issue", ISSUE, "--force", *extra, env=env)
     issue_md = (
         (ws / ISSUE / "issue.md").read_text(encoding="utf-8")
         if (ws / ISSUE / "issue.md").exists()
@@ -234,6 +234,35 @@ def test_a_hanging_server_cannot_stall_the_issue(run, ws, httpserver, handler):
     assert elapsed < 6, elapsed  # the server would take 8 s
     assert "准时" in issue_md
     assert f"{hang}: feed broken (timed out after 0.5 s)" in result.stderr
+
+
+def test_https_feeds_are_verified_against_the_ca_bundle(run, ws, certificate, tmp_path):
+    import ssl
+
+    from conftest import make_certificate
+    from pytest_httpserver import HTTPServer
+
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server.expect_request("/tls").respond_with_data(rss(("加密", "https://t.example/1", IN_WEEK)))
+    server.start()
+    try:
+        url = server.url_for("/tls")
+        assert url.startswith("https://")
+        root = ws([url], notes="## 简短问答\n\nQ: 编辑写的问题\n")
+        result, issue_md = draft(run, root, env={"SSL_CERT_FILE": str(cert)})
+        assert result.returncode == 0, result.stderr
+        assert "加密" in issue_md and url not in result.stderr
+        (tmp_path / "other").mkdir()
+        other, _ = make_certificate(tmp_path / "other")  # a CA bundle that is not the server's
+        result, issue_md = draft(run, root, env={"SSL_CERT_FILE": str(other)})
+        [line] = [ln for ln in result.stderr.splitlines() if url in ln]
+        assert "certificate verify failed" in line.lower() and "last good copy" in line
+        assert "编辑写的问题" in issue_md
+    finally:
+        server.stop()
 
 
 def test_last_good_copy_is_used_when_a_feed_breaks(run, ws, httpserver):

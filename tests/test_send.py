@@ -193,40 +193,6 @@ def test_a_bad_delivery_key_names_file_line_and_plugin(run, drafted):
     assert "composer.toml:" in result.stderr and "(plugin delivery)" in result.stderr
 
 
-@pytest.fixture
-def certificate(tmp_path):
-    """A self-signed certificate for 127.0.0.1, trusted through SSL_CERT_FILE."""
-    import shutil
-    import subprocess
-
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed: cannot make a test certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            key,
-            "-out",
-            cert,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
 @pytest.mark.parametrize("mode", ["starttls", "ssl"])
 def test_tls_modes_with_auth(run, drafted, certificate, mode):
     import ssl
