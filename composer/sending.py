@@ -114,10 +114,10 @@ def send(
                 state.record_delivery(issue_id, deliverer.name, target)
         result.lines.append(f"{deliverer.name}: sent {issue_id} to {target}")
     if failures:
-        sent = "".join(f"\n  {line}" for line in result.lines)
+        done = f" (delivered: {'; '.join(result.lines)})" if result.lines else ""
         raise SendFailed(
-            "; ".join(failures) + (f"\n  (delivered:{sent})" if sent else ""),
-            f"{issue_id} stays unsent there; `composer send {issue_id}` retries",
+            "; ".join(failures),
+            f"{issue_id} stays unsent there; `composer send {issue_id}` retries{done}",
         )
     return result
 

@@ -156,7 +156,7 @@ class DirectoryDeliverer:
         config = ctx.config_for(self.config_key)
         folder = Path(config.path).expanduser()
         if not folder.is_absolute() and ctx.workspace:
-            folder = ctx.workspace / folder
+            folder = (ctx.workspace / folder).resolve()
         plan = []
         for name, pattern in config.files.items():
             if name not in delivery.outputs:
