@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.charset
 import email.utils
 from email.message import EmailMessage
 
@@ -24,8 +23,6 @@ def build_message(
     List-Unsubscribe always; List-Unsubscribe-Post (RFC 8058 one-click) only with an
     https unsubscribe URL, as Gmail and Yahoo require.
     """
-    utf8 = email.charset.Charset("utf-8")
-    utf8.body_encoding = email.charset.BASE64
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = sender

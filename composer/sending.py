@@ -34,7 +34,6 @@ class SendFailed(UserError):
 class SendResult:
     issue_id: str
     lines: list[str] = field(default_factory=list)  # one per deliverer
-    dry_run: bool = False
 
 
 def configured(app: App) -> list[tuple[str, Any]]:
@@ -94,7 +93,7 @@ def send(
         plugin_config=app.plugin_config,
         config_models=app.config_models,
     )
-    result = SendResult(issue_id, dry_run=dry_run)
+    result = SendResult(issue_id)
     failures = []
     for owner, deliverer in pending:
         try:

@@ -190,12 +190,6 @@ class State:
         ).fetchone()
         return dict(zip(RUN_COLUMNS, row, strict=True)) if row else None
 
-    def runs(self, limit: int = 20) -> list[dict]:
-        rows = self.db.execute(
-            f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started DESC LIMIT ?", (limit,)
-        )
-        return [dict(zip(RUN_COLUMNS, row, strict=True)) for row in rows]
-
     def claim_run(self, issue_id: str, fire_time: str, action: str, stale_after: float) -> bool:
         """Start the run of ``issue_id`` unless it is done, or running elsewhere and fresh."""
         self.db.execute("BEGIN IMMEDIATE")
