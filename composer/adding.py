@@ -12,7 +12,6 @@ from .http import FetchError, check_url
 from .model import Item
 from .state import State
 from .textutil import arxiv_id
-from .types import Context
 
 INBOX = "inbox.md"
 
@@ -66,17 +65,10 @@ def _add_file(path: Path, notes: Path, issue_id: str) -> str:
 def _arxiv_title(app: App, ident: str, issue_id: str, offline: bool) -> str:
     from .plugins.arxiv import lookup
 
-    config = app.plugin_config.get("arxiv") or app.config_models.get("arxiv", lambda: None)()
-    if config is None:
-        return ""
     with State(app.workspace) as state:
-        ctx = Context(
-            settings=app.settings,
-            workspace=app.workspace,
-            issue_id=issue_id,
-            offline=offline,
-            report=app.report,
-            state=state,
-        )
+        ctx = app.context(issue_id, offline, state)
+        config = ctx.config_for("arxiv")
+        if config is None:
+            return ""
         found = lookup([ident], config, ctx)
     return found.get(ident, ("", []))[0]

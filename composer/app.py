@@ -10,7 +10,7 @@ from .config import load_core, validate_plugin_tables
 from .dialect import Sections
 from .loader import PluginManager, load_plugins
 from .settings import NoSettings, Settings
-from .types import Report
+from .types import Context, Report
 from .workspace import CONFIG_NAME
 
 
@@ -26,6 +26,19 @@ class App:
 
     def broken_plugin(self, name: str, error: str) -> None:
         self.manager.broken(name, error)
+
+    def context(self, issue_id: str, offline: bool = False, state: Any = None) -> Context:
+        """What plugins get for work on ``issue_id``: settings, validated config, report."""
+        return Context(
+            settings=self.settings,
+            workspace=self.workspace,
+            issue_id=issue_id,
+            offline=offline,
+            report=self.report,
+            state=state,
+            plugin_config=self.plugin_config,
+            config_models=self.config_models,
+        )
 
 
 def config_models(manager: PluginManager, sections: Sections) -> dict[str, tuple[Any, str]]:

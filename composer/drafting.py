@@ -13,7 +13,6 @@ from .dialect import serialize_issue
 from .errors import Refusal, UsageError
 from .render import render_issue
 from .state import State
-from .types import Context
 from .workspace import ISSUE_ID, atomic_write, current_issue_id
 
 
@@ -68,17 +67,8 @@ def draft(
     notes = note_files(folder / "notes")
     if not notes:
         app.report.warn(f"{issue_id}/notes", "no notes yet: the issue has only collected items")
-    ctx = Context(
-        settings=app.settings,
-        workspace=ws,
-        issue_id=issue_id,
-        offline=offline,
-        report=app.report,
-        plugin_config=app.plugin_config,
-        config_models=app.config_models,
-    )
     with State(ws) as state:
-        ctx.state = state
+        ctx = app.context(issue_id, offline, state)
         issue_md = folder / "issue.md"
         backup = protect(state, issue_md, issue_id, force)
         today = dt.datetime.now().date().isoformat()

@@ -16,7 +16,7 @@ from .drafting import resolve_issue_id
 from .errors import Refusal, UsageError, UserError
 from .render import render_issue
 from .state import State
-from .types import Context, Delivery, DeliveryError
+from .types import Delivery, DeliveryError
 
 if TYPE_CHECKING:
     from .app import App
@@ -85,14 +85,7 @@ def send(
     written = render_issue(app, issue, out)
     _refuse_blocking(app, path, out, label, force)
     delivery = Delivery(issue=issue, outputs={p.name: p for p in written}, to=list(to or []))
-    ctx = Context(
-        settings=app.settings,
-        workspace=app.workspace,
-        issue_id=issue_id,
-        report=app.report,
-        plugin_config=app.plugin_config,
-        config_models=app.config_models,
-    )
+    ctx = app.context(issue_id)
     result = SendResult(issue_id)
     failures = []
     for owner, deliverer in pending:
