@@ -49,10 +49,11 @@ def check(source: str | None, out: Path | None, workspace) -> tuple[object, list
     return app, problems(app, path, out, label)
 
 
-def problems(app, path: Path, out: Path, label: str) -> list[Problem]:
-    """Every problem of the dialect file ``path`` and its outputs in ``out``."""
+def problems(app, path: Path, out: Path, label: str, issue: Issue | None = None) -> list[Problem]:
+    """Every problem of the dialect file ``path`` (parsed already: ``issue``) and its
+    outputs in ``out``."""
     text = decode(path.read_bytes(), label, app.report)
-    issue = read_issue(app, path, label)
+    issue = issue or read_issue(app, path, label)
     stypes = app.sections.types
 
     def title(section):

@@ -41,9 +41,14 @@ def locate(source: str | None, out: Path | None, workspace):
 def render_source(source: str | None, out: Path | None, formats: str | None, workspace):
     """Render SOURCE (file, issue id, or this week's issue); returns (app, written paths)."""
     app, path, out, label = locate(source, out, workspace)
+    return app, render_file(app, path, out, label, formats)[1]
+
+
+def render_file(app, path: Path, out: Path, label: str, formats: str | None = None):
+    """Parse the dialect file ``path`` and render it into ``out``: (issue, written paths)."""
     issue = read_issue(app, path, label)
     issue.title = issue.title or app.settings.newsletter.title
-    return app, render_issue(app, issue, out, formats)
+    return issue, render_issue(app, issue, out, formats)
 
 
 def preview_builder(source: str | None, workspace):

@@ -104,7 +104,7 @@ def perform(workspace: Path, issue_id: str, action: str, log: Log) -> str:
     """Draft (keeping an issue.md the editor edited) and, if asked, send; what happened."""
     from .app import open_app
     from .drafting import EditedIssue, draft
-    from .rendering import render_source
+    from .rendering import render_file
     from .sending import AlreadySent, send
 
     app = open_app(workspace)
@@ -112,7 +112,8 @@ def perform(workspace: Path, issue_id: str, action: str, log: Log) -> str:
         draft(app, issue_id)
         done = ["drafted"]
     except EditedIssue:
-        render_source(issue_id, None, None, workspace)
+        issue_md = workspace / issue_id / "issue.md"
+        render_file(app, issue_md, issue_md.parent / "out", f"{issue_id}/issue.md")
         done = ["kept the edited issue.md and rendered it"]
     try:
         if action == "draft+send":

@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .assemble import read_issue
 from .drafting import resolve_issue_id
 from .errors import Refusal, UsageError, UserError
-from .render import render_issue
+from .rendering import render_file
 from .state import State
 from .types import Delivery, DeliveryError
 
@@ -78,12 +77,9 @@ def send(
     pending = [(o, d) for o, d in deliverers if resend or d.name not in done]
     if not pending:
         raise _already_sent(issue_id, done)
-    label = f"{issue_id}/issue.md"
-    issue = read_issue(app, path, label)
-    issue.title = issue.title or app.settings.newsletter.title
-    out = path.parent / "out"
-    written = render_issue(app, issue, out)
-    _refuse_blocking(app, path, out, label, force)
+    label, out = f"{issue_id}/issue.md", path.parent / "out"
+    issue, written = render_file(app, path, out, label)
+    _refuse_blocking(app, path, out, label, issue, force)
     delivery = Delivery(issue=issue, outputs={p.name: p for p in written}, to=list(to or []))
     ctx = app.context(issue_id)
     result = SendResult(issue_id)
@@ -114,10 +110,10 @@ def send(
     return result
 
 
-def _refuse_blocking(app: App, path, out, label: str, force: bool) -> None:
+def _refuse_blocking(app: App, path, out, label: str, issue, force: bool) -> None:
     from .checking import problems
 
-    blocking = [p for p in problems(app, path, out, label) if p.blocking]
+    blocking = [p for p in problems(app, path, out, label, issue) if p.blocking]
     if blocking and not force:
         raise Refusal(
             f"{len(blocking)} blocking problem(s), first: {blocking[0]}",
