@@ -62,7 +62,7 @@ class SmtpDeliverer:
     def _message(self, delivery: Delivery, ctx, config: SmtpConfig):
         from composer.mail import build_message
 
-        reply_to = ctx.config_for("email").reply_to if ctx.config_for("email") else ""
+        email = ctx.config_for("email")  # Reply-To, as in email.eml
         return build_message(
             subject=delivery.issue.title or ctx.settings.newsletter.title,
             sender=config.sender,
@@ -71,7 +71,7 @@ class SmtpDeliverer:
             text=delivery.read("email.txt"),
             issue_id=delivery.issue.id,
             unsubscribe=ctx.settings.newsletter.unsubscribe_url,
-            reply_to=reply_to,
+            reply_to=email.reply_to if email else "",
         )
 
     def describe(self, delivery: Delivery, ctx) -> str:
@@ -197,10 +197,9 @@ class WebhookDeliverer:
         return f"POST JSON to {ctx.config_for(self.config_key).url}"
 
     def deliver(self, delivery: Delivery, ctx) -> str:
-        from composer.http import USER_AGENT, FetchError, check_url, import_httpx
+        from composer.http import FetchError, check_url, client, import_httpx
 
         httpx = import_httpx()
-
         config = ctx.config_for(self.config_key)
         issue = delivery.issue
         payload = {
@@ -211,12 +210,8 @@ class WebhookDeliverer:
         }
         try:
             check_url(config.url)
-            response = httpx.post(
-                config.url,
-                json=payload,
-                timeout=config.timeout,
-                headers={"User-Agent": USER_AGENT},
-            )
+            with client(timeout=config.timeout) as session:
+                response = session.post(config.url, json=payload)
         except FetchError as exc:
             raise DeliveryError(str(exc)) from None
         except httpx.HTTPError as exc:
