@@ -56,9 +56,9 @@ def median_time(cmd: list, runs: int, env: dict) -> float:
 
 def in_process(items: int, out: Path) -> float:
     from composer.app import open_app
-    from composer.dialect import parse_text
-    from composer.render import render_issue
-    from composer.types import Report
+    from composer.contract.protocols import Report
+    from composer.pipeline.parse import parse_text
+    from composer.pipeline.render import render_issue
 
     app = open_app(None)
     start = time.perf_counter()

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import load_core, validate_plugin_tables
-from .dialect import Sections
-from .loader import PluginManager, load_plugins
-from .settings import NoSettings, Settings
-from .types import Context, Report
-from .workspace import CONFIG_NAME
+from composer.contract.protocols import Context, Report
+from composer.pipeline.parse import Sections
+from composer.plugin_manager import PluginManager, load_plugins
+from composer.support.config import load_core, validate_plugin_tables
+from composer.support.settings import NoSettings, Settings
+from composer.support.workspace import CONFIG_NAME
 
 
 @dataclass
@@ -81,8 +81,8 @@ def open_workspace(workspace: Path | None, required: bool = True) -> App:
 
     With ``required=False`` and no ``-w``, a run outside any workspace gets defaults.
     """
-    from .errors import WorkspaceError
-    from .workspace import find_workspace
+    from composer.errors import WorkspaceError
+    from composer.support.workspace import find_workspace
 
     try:
         ws = find_workspace(workspace)

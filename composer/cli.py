@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import UserError
+from composer import __version__
+from composer.errors import UserError
 
 workspace_option = click.option(
     "-w",
@@ -61,7 +61,7 @@ def report(app, strict: bool = False) -> None:
 
 
 def open_app(workspace: Path | None, required: bool = True):  # noqa: D103
-    from .app import open_workspace
+    from composer.app import open_workspace
 
     return open_workspace(workspace, required)
 
@@ -77,7 +77,7 @@ def cli(debug: bool) -> None:
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 def init(folder: Path) -> None:
     """Create a workspace in FOLDER with a commented composer.toml."""
-    from .scaffold import init_workspace
+    from composer.commands.init import init_workspace
 
     for path in init_workspace(folder):
         click.echo(f"created {path}")
@@ -91,7 +91,7 @@ def init(folder: Path) -> None:
 @strict_option
 def draft(issue_id, offline, force, workspace, strict) -> None:
     """Collect, assemble and render this week's issue."""
-    from .drafting import draft as run_draft
+    from composer.commands.draft import draft as run_draft
 
     app = open_app(workspace)
     result = run_draft(app, issue_id, offline=offline, force=force)
@@ -111,7 +111,7 @@ def draft(issue_id, offline, force, workspace, strict) -> None:
 @strict_option
 def render(source, out, formats, workspace, strict) -> None:
     """Render an issue (ID) or any dialect FILE into email, text, WeChat and Hugo outputs."""
-    from .rendering import render_source
+    from composer.commands.render import render_source
 
     app, written = render_source(source, out, formats, workspace)
     for path in written:
@@ -126,7 +126,7 @@ def render(source, out, formats, workspace, strict) -> None:
 @strict_option
 def check(source, out, workspace, strict) -> None:
     """Lint every output of an issue (ID) or dialect FILE before sending it."""
-    from .checking import check as run_check
+    from composer.commands.check import check as run_check
 
     app, problems = run_check(source, out, workspace)
     blocking = [p for p in problems if p.blocking]
@@ -147,8 +147,8 @@ def check(source, out, workspace, strict) -> None:
 @workspace_option
 def preview(source, port, workspace) -> None:
     """Serve the email (600 and 375 px) and WeChat renderings side by side, live."""
-    from .preview import Preview, serve
-    from .rendering import preview_builder
+    from composer.commands.preview import Preview, serve
+    from composer.commands.render import preview_builder
 
     build, watched, language = preview_builder(source, workspace)
     click.echo("press Ctrl+C to stop", err=True)
@@ -173,7 +173,7 @@ def preview(source, port, workspace) -> None:
 @workspace_option
 def add(what, section, note, issue_id, offline, workspace) -> None:
     """Add a link (or a notes file) to this week's notes."""
-    from .adding import add as run_add
+    from composer.commands.add import add as run_add
 
     app = open_app(workspace)
     click.echo(run_add(app, what, section, note, issue_id, offline))
@@ -185,7 +185,7 @@ def add(what, section, note, issue_id, offline, workspace) -> None:
 @workspace_option
 def feeds(action, workspace) -> None:
     """Feed health: last success, consecutive failures, last error per feed."""
-    from .state import State
+    from composer.support.state import State
 
     app = open_app(workspace)
     config = app.plugin_config.get("feeds")
@@ -231,7 +231,7 @@ def schedule(count, once, at, workspace) -> None:
     """Draft (and send) each week's issue on the [schedule] cron; runs until stopped."""
     import datetime as dt
 
-    from .scheduling import load_schedule, next_times, run_due, serve
+    from composer.commands.schedule import load_schedule, next_times, run_due, serve
 
     app = open_app(workspace)
     plan = load_schedule(app)
@@ -264,7 +264,7 @@ def schedule(count, once, at, workspace) -> None:
 @workspace_option
 def send(issue_id, dry_run, resend, force, to, workspace) -> None:
     """Send this week's (or ID's) issue to every [delivery.*] target."""
-    from .sending import send as run_send
+    from composer.commands.send import send as run_send
 
     app = open_app(workspace)
     result = run_send(app, issue_id, dry_run=dry_run, resend=resend, force=force, to=list(to))
@@ -282,8 +282,8 @@ def plugins(ctx: click.Context, workspace) -> None:
     """List plugins: name, version, source, hooks, status."""
     if ctx.invoked_subcommand is not None:
         return
-    from .loader import load_plugins
-    from .workspace import find_workspace
+    from composer.plugin_manager import load_plugins
+    from composer.support.workspace import find_workspace
 
     try:
         ws = find_workspace(workspace)
@@ -318,7 +318,7 @@ def plugins(ctx: click.Context, workspace) -> None:
 )
 def plugins_new(name: str, parent: Path) -> None:
     """Scaffold a plugin package composer-NAME (section, templates, test)."""
-    from .plugin_scaffold import new_plugin
+    from composer.commands.plugins import new_plugin
 
     folder = new_plugin(name, parent)
     click.echo(f"created {folder}")
@@ -340,8 +340,8 @@ def _plugin_lists(ws: Path | None) -> tuple[list[str], list[str]]:
 
 
 def _add_plugin_commands(group: click.Group) -> None:
-    from .loader import load_plugins
-    from .workspace import find_workspace
+    from composer.plugin_manager import load_plugins
+    from composer.support.workspace import find_workspace
 
     try:
         ws = find_workspace()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from composer.hookspecs import hookimpl
-from composer.textutil import arxiv_id
+from composer.contract.hookspecs import hookimpl
+from composer.support.text import arxiv_id
 
 API = "https://export.arxiv.org/api/query"
 BATCH = 100
@@ -40,7 +40,7 @@ def lookup(ids: list[str], config, ctx) -> dict[str, tuple[str, list[str]]]:
     """{id: (title, authors)} from the state's cache and at most one API request."""
     import feedparser
 
-    from composer.http import FetchError, get
+    from composer.support.http import FetchError, get
 
     known = ctx.state.arxiv(ids) if ctx.state else {}
     missing = [i for i in dict.fromkeys(ids) if i not in known]

@@ -12,8 +12,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from composer.hookspecs import hookimpl
-from composer.types import Delivery, DeliveryError
+from composer.contract.hookspecs import hookimpl
+from composer.contract.protocols import Delivery, DeliveryError
 
 PASSWORD_ENV = "COMPOSER_SMTP_PASSWORD"
 
@@ -60,7 +60,7 @@ class SmtpDeliverer:
     config = SmtpConfig
 
     def _message(self, delivery: Delivery, ctx, config: SmtpConfig):
-        from composer.mail import build_message
+        from composer.support.mail import build_message
 
         email = ctx.config_for("email")  # Reply-To, as in email.eml
         return build_message(
@@ -197,7 +197,7 @@ class WebhookDeliverer:
         return f"POST JSON to {ctx.config_for(self.config_key).url}"
 
     def deliver(self, delivery: Delivery, ctx) -> str:
-        from composer.http import FetchError, check_url, client, import_httpx
+        from composer.support.http import FetchError, check_url, client, import_httpx
 
         httpx = import_httpx()
         config = ctx.config_for(self.config_key)

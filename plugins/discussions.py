@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from composer.hookspecs import hookimpl
-from composer.labels import label_number, scan, serialize_turns
-from composer.model import NOTE, Item, Turn
-from composer.textutil import trim_lines
-from composer.types import Block
+from composer.contract.hookspecs import hookimpl
+from composer.contract.model import NOTE, Item, Turn
+from composer.contract.protocols import Block
+from composer.support.text import trim_lines
+from composer.support.turns import label_number, scan, serialize_turns
 
 KIND = "discussion"
 TOPIC_MAX = 200

@@ -13,7 +13,7 @@ import sys
 import types
 from dataclasses import dataclass, field
 
-from composer.hookspecs import hookimpl
+from composer.contract.hookspecs import hookimpl
 
 
 def _import_premailer():
@@ -85,7 +85,7 @@ class EmailRenderer:
     def render(self, issue, ctx):
         from markupsafe import Markup
 
-        from composer.markdown import to_html
+        from composer.support.mdwriter import to_html
 
         def md(text: str):
             return Markup(f'<div class="md">{to_html(text)}</div>')
@@ -111,7 +111,7 @@ class EmailRenderer:
         html = html.replace("</head>", f"<style>{client_css}</style>\n</head>", 1)
         size = len(html.encode("utf-8"))
         if size > CLIP_BYTES:
-            from composer.fidelity import clip_message
+            from composer.pipeline.fidelity import clip_message
 
             ctx.warn("email.html", clip_message(html, size))
         from composer.plugins.text import render_text
@@ -122,7 +122,7 @@ class EmailRenderer:
 
 def build_message(issue, ctx, html: str, text: str):
     """email.eml: headers from ``[email]``."""
-    from composer.mail import build_message as message
+    from composer.support.mail import build_message as message
 
     config = ctx.config_for("email")
     return message(

@@ -11,9 +11,9 @@ import threading
 import time
 from dataclasses import dataclass
 
-from composer.http import FetchError, fetch
-from composer.model import Item
-from composer.workspace import week_bounds
+from composer.contract.model import Item
+from composer.support.http import FetchError, fetch
+from composer.support.workspace import week_bounds
 
 
 @dataclass
@@ -74,7 +74,7 @@ def fetch_all(sources, config, cached: dict) -> dict[str, Outcome]:
     A feed not done ``config.timeout`` seconds after it started is given up (its
     thread is abandoned and replaced), so one hanging server cannot stall the issue.
     """
-    from composer.http import client
+    from composer.support.http import client
 
     jobs: queue.SimpleQueue = queue.SimpleQueue()
     for source in sources:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from composer.plugins.links import parse_link_list, serialize_link_list
 
-from composer.hookspecs import hookimpl
-from composer.model import Item
-from composer.types import Block
+from composer.contract.hookspecs import hookimpl
+from composer.contract.model import Item
+from composer.contract.protocols import Block
 
 FORBID = {"extra": "forbid"}
 

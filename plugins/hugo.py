@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from composer.hookspecs import hookimpl
+from composer.contract.hookspecs import hookimpl
 
 
 class HugoRenderer:
@@ -13,8 +13,8 @@ class HugoRenderer:
     config = None
 
     def render(self, issue, ctx):
-        from composer.dialect import dump_front_matter
-        from composer.markdown import MarkdownWriter
+        from composer.pipeline.parse import dump_front_matter
+        from composer.support.mdwriter import MarkdownWriter
 
         writer = MarkdownWriter()
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from composer.hookspecs import hookimpl
-from composer.model import NOTE, Item
-from composer.textutil import arxiv_id, find_urls, split_at_url, trim_lines
-from composer.types import Block
+from composer.contract.hookspecs import hookimpl
+from composer.contract.model import NOTE, Item
+from composer.contract.protocols import Block
+from composer.support.text import arxiv_id, find_urls, split_at_url, trim_lines
 
 KIND = "paper"
 NUMBERED = re.compile(r"^(?:#{1,6}[ \t]*)?(\d{1,3})[ \t]*[.、)．][ \t]*(\S.*)$")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from composer.hookspecs import hookimpl
-from composer.labels import parse_threads, serialize_turns, thread_score
-from composer.model import Item
-from composer.types import Block
+from composer.contract.hookspecs import hookimpl
+from composer.contract.model import Item
+from composer.contract.protocols import Block
+from composer.support.turns import parse_threads, serialize_turns, thread_score
 
 
 def opens_qa(label: str) -> bool:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from composer.hookspecs import hookimpl
+from composer.contract.hookspecs import hookimpl
 
 
 def plain_writer():
-    from composer.markdown import MarkdownWriter
+    from composer.support.mdwriter import MarkdownWriter
 
     class PlainWriter(MarkdownWriter):
         """Markdown -> readable plain text: links as ``text <URL>``, no markup."""

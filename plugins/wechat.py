@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from composer.hookspecs import hookimpl
+from composer.contract.hookspecs import hookimpl
 
 WEIXIN = re.compile(r"^https?://mp\.weixin\.qq\.com/", re.I)
 BARE_OPEN, BARE_CLOSE = "\x02", "\x03"
@@ -30,7 +30,7 @@ class Citations:
 
 
 def wechat_writer(citations: Citations):
-    from composer.markdown import MarkdownWriter
+    from composer.support.mdwriter import MarkdownWriter
 
     class WechatWriter(MarkdownWriter):
         hard_break = "\n"

@@ -58,8 +58,8 @@ def app():
 @pytest.fixture
 def parse(app):
     """Parse dialect text with the built-in plugins; returns (issue, report)."""
-    from composer.dialect import parse_text
-    from composer.types import Report
+    from composer.contract.protocols import Report
+    from composer.pipeline.parse import parse_text
 
     def _parse(text: str, file: str = "t.txt"):
         report = Report()

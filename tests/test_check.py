@@ -7,7 +7,7 @@ import re
 import pytest
 from conftest import SAMPLES
 
-from composer.fidelity import email_rules, post_rules, source_rules, wechat_rules
+from composer.pipeline.fidelity import email_rules, post_rules, source_rules, wechat_rules
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES
 
-from composer.fidelity import check_outputs
+from composer.pipeline.fidelity import check_outputs
 
 OUTPUTS = ("email.html", "email.txt", "wechat.md", "post.md", "email.eml")
 

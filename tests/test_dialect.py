@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import SAMPLES
 
-from composer.dialect import decode, serialize_issue
+from composer.contract.protocols import Report
 from composer.errors import DialectError
-from composer.types import Report
+from composer.pipeline.parse import decode, serialize_issue
 
 
 def kinds(issue):

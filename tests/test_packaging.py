@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SAMPLES
 
-from composer.fidelity import check_outputs
+from composer.pipeline.fidelity import check_outputs
 
 pytestmark = pytest.mark.slow
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pluggy
 
-from composer import hookspecs
-from composer.loader import DEFAULT_PLUGINS, load_plugins
+from composer.contract import hookspecs
+from composer.plugin_manager import DEFAULT_PLUGINS, load_plugins
 
 BUILTIN = [m.rsplit(".", 1)[1] for m in DEFAULT_PLUGINS]
 
 EVENTS_PLUGIN = """
-from composer.hookspecs import hookimpl
-from composer.model import Item
+from composer.contract.hookspecs import hookimpl
+from composer.contract.model import Item
 
 
 class Events:
@@ -177,8 +177,8 @@ def test_every_hook_is_documented():
 
 MISBEHAVING = """
 import time
-from composer.hookspecs import hookimpl
-from composer.model import Item
+from composer.contract.hookspecs import hookimpl
+from composer.contract.model import Item
 
 
 class Slow:

@@ -9,7 +9,7 @@ import sys
 import pytest
 from conftest import SAMPLES, SHARED_TOOLS
 
-from composer.fidelity import check_outputs, visible_html
+from composer.pipeline.fidelity import check_outputs, visible_html
 
 HOSTILE = """## 简短问答
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from composer.dialect import serialize_issue
+from composer.pipeline.parse import serialize_issue
 
 WORD = st.text(
     alphabet=st.sampled_from(

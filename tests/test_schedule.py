@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from smtp_server import append_config, configure_smtp
 
-from composer.crontab import CronError, fire_times, make_trigger, weekdays
+from composer.support.crontab import CronError, fire_times, make_trigger, weekdays
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TUESDAY = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)

@@ -57,7 +57,7 @@ def test_one_click_unsubscribe_headers_with_an_https_url(run, drafted, smtp):
 
 
 def test_the_sent_html_part_keeps_every_url_and_sentence(run, drafted, smtp, tmp_path):
-    from composer.fidelity import check_outputs
+    from composer.pipeline.fidelity import check_outputs
 
     configure_smtp(drafted, smtp.port)
     assert run("send", ISSUE, "-w", drafted).returncode == 0
@@ -236,8 +236,8 @@ DELIVERER_PLUGIN = """
 from dataclasses import dataclass
 from pathlib import Path
 
-from composer.hookspecs import hookimpl
-from composer.types import DeliveryError
+from composer.contract.hookspecs import hookimpl
+from composer.contract.protocols import DeliveryError
 
 
 @dataclass

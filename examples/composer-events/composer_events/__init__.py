@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from composer.hookspecs import hookimpl
-from composer.model import NOTE, Item
-from composer.textutil import find_urls, trim_lines
+from composer.contract.hookspecs import hookimpl
+from composer.contract.model import NOTE, Item
+from composer.support.text import find_urls, trim_lines
 
 COMPOSER_API = "1"
 KIND = "event"
@@ -84,7 +84,7 @@ class Events:
         config = ctx.config_for(self.name)
         if not config or not config.calendars:
             return []
-        from composer.workspace import week_bounds
+        from composer.support.workspace import week_bounds
 
         zone = ctx.settings.newsletter.timezone
         start, _ = week_bounds(ctx.issue_id, zone)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from composer.dialect import parse_text, serialize_issue
-from composer.loader import load_plugins
-from composer.types import Report
+from composer.contract.protocols import Report
+from composer.pipeline.parse import parse_text, serialize_issue
+from composer.plugin_manager import load_plugins
 
 ICS = """BEGIN:VCALENDAR
 VERSION:2.0

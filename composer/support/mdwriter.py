@@ -19,7 +19,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
-from .textutil import URL_RE, find_urls, trim_url
+from composer.support.text import URL_RE, find_urls, trim_url
 
 SAFE_LINK = re.compile(r"^(https?://|mailto:|#)", re.I)
 CONTINUED = re.compile(r"\s\\$")

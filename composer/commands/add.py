@@ -5,13 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .app import App
-from .drafting import resolve_issue_id
-from .errors import UsageError
-from .http import FetchError, check_url
-from .model import Item
-from .state import State
-from .textutil import arxiv_id
+from composer.app import App
+from composer.commands.draft import resolve_issue_id
+from composer.contract.model import Item
+from composer.errors import UsageError
+from composer.support.http import FetchError, check_url
+from composer.support.state import State
+from composer.support.text import arxiv_id
 
 INBOX = "inbox.md"
 
@@ -63,7 +63,7 @@ def _add_file(path: Path, notes: Path, issue_id: str) -> str:
 
 
 def _arxiv_title(app: App, ident: str, issue_id: str, offline: bool) -> str:
-    from .plugins.arxiv import lookup
+    from composer.plugins.arxiv import lookup
 
     with State(app.workspace) as state:
         ctx = app.context(issue_id, offline, state)

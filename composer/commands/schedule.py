@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .crontab import CronError, fire_times, make_trigger
-from .errors import ConfigError, UsageError, UserError
-from .state import State
+from composer.errors import ConfigError, UsageError, UserError
+from composer.support.crontab import CronError, fire_times, make_trigger
+from composer.support.state import State
 
 STALE_RUN = dt.timedelta(hours=6)  # a "running" record older than this was a crash
 Log = Callable[[str], None]
@@ -43,8 +43,8 @@ def load_schedule(app) -> Schedule:
     try:
         trigger = make_trigger(config.cron, zone)
     except CronError as exc:
-        from .config import line_of
-        from .workspace import CONFIG_NAME
+        from composer.support.config import line_of
+        from composer.support.workspace import CONFIG_NAME
 
         path = app.workspace / CONFIG_NAME
         line = line_of(path.read_text(encoding="utf-8-sig"), "schedule", "cron")
@@ -102,10 +102,10 @@ def run_due(workspace: Path, schedule: Schedule, now: dt.datetime, log: Log) -> 
 
 def perform(workspace: Path, issue_id: str, action: str, log: Log) -> str:
     """Draft (keeping an issue.md the editor edited) and, if asked, send; what happened."""
-    from .app import open_app
-    from .drafting import EditedIssue, draft
-    from .rendering import render_file
-    from .sending import AlreadySent, send
+    from composer.app import open_app
+    from composer.commands.draft import EditedIssue, draft
+    from composer.commands.render import render_file
+    from composer.commands.send import AlreadySent, send
 
     app = open_app(workspace)
     try:

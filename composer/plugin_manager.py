@@ -22,7 +22,8 @@ from typing import Any
 
 import pluggy
 
-from . import PLUGIN_API_VERSION, hookspecs
+from composer import PLUGIN_API_VERSION
+from composer.contract import hookspecs
 
 DEFAULT_PLUGINS = (
     "composer.plugins.discussions",
@@ -125,8 +126,8 @@ class PluginManager:
         return found
 
     def sections(self):
-        """The registered section types (:class:`composer.dialect.Sections`)."""
-        from .dialect import Sections
+        """The registered section types (:class:`composer.pipeline.parse.Sections`)."""
+        from composer.pipeline.parse import Sections
 
         found = Sections()
         for owner, stype in self.collect("register_sections"):
@@ -196,7 +197,7 @@ def load_plugins(
     def ok(name: str, source: str) -> bool:
         return name not in disabled and wanted(name, source)
 
-    from . import __version__
+    from composer import __version__
 
     for modname in DEFAULT_PLUGINS:
         name = modname.rsplit(".", 1)[1]

@@ -7,13 +7,13 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .dialect import decode, parse_text
-from .model import NOTE, Issue, Item, Section
-from .textutil import arxiv_id, canonical_url, urls
-from .types import Context
+from composer.contract.model import NOTE, Issue, Item, Section
+from composer.contract.protocols import Context
+from composer.pipeline.parse import decode, parse_text
+from composer.support.text import arxiv_id, canonical_url, urls
 
 if TYPE_CHECKING:
-    from .app import App
+    from composer.app import App
 
 
 def read_issue(app: App, path: Path, label: str | None = None) -> Issue:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from .assemble import read_issue
-from .dialect import decode
-from .fidelity import Problem, check_all
-from .model import Issue
-from .rendering import locate
-from .textutil import urls
+from composer.commands.render import locate
+from composer.contract.model import Issue
+from composer.pipeline.assemble import read_issue
+from composer.pipeline.fidelity import Problem, check_all
+from composer.pipeline.parse import decode
+from composer.support.text import urls
 
 
 def issue_rules(issue: Issue, section_title) -> list[Problem]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import Refusal, UsageError
-from .workspace import atomic_write
+from composer.errors import Refusal, UsageError
+from composer.support.workspace import atomic_write
 
 PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]
@@ -42,9 +42,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from composer.hookspecs import hookimpl
-from composer.model import NOTE, Item
-from composer.textutil import find_urls
+from composer.contract.hookspecs import hookimpl
+from composer.contract.model import NOTE, Item
+from composer.support.text import find_urls
 
 COMPOSER_API = "1"
 
@@ -111,9 +111,9 @@ import os
 import subprocess
 import sys
 
-from composer.dialect import parse_text, serialize_issue
-from composer.loader import load_plugins
-from composer.types import Report
+from composer.pipeline.parse import parse_text, serialize_issue
+from composer.plugin_manager import load_plugins
+from composer.contract.protocols import Report
 
 NOTES = "## {title}\\n\\n- 第一条 https://example.org/a\\n- 第二条\\n"
 
@@ -160,7 +160,7 @@ def new_plugin(name: str, parent: Path) -> Path:
         raise UsageError(
             f"'{name}' is not a plugin name", "use lower-case letters, digits and _ (e.g. events)"
         )
-    from . import __version__
+    from composer import __version__
 
     folder = parent / f"composer-{name}"
     if folder.exists():

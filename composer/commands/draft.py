@@ -7,13 +7,13 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .app import App
-from .assemble import assemble, note_files, read_issue
-from .dialect import serialize_issue
-from .errors import Refusal, UsageError
-from .render import render_issue
-from .state import State
-from .workspace import ISSUE_ID, atomic_write, current_issue_id
+from composer.app import App
+from composer.errors import Refusal, UsageError
+from composer.pipeline.assemble import assemble, note_files, read_issue
+from composer.pipeline.parse import serialize_issue
+from composer.pipeline.render import render_issue
+from composer.support.state import State
+from composer.support.workspace import ISSUE_ID, atomic_write, current_issue_id
 
 
 @dataclass

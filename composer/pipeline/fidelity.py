@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .textutil import fragments, squash, urls
+from composer.support.text import fragments, squash, urls
 
 OUTPUTS = ("email.html", "email.txt", "wechat.md", "post.md")
 VOID = {

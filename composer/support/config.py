@@ -1,7 +1,8 @@
 """composer.toml -> validated settings.
 
-``[newsletter]``, ``[plugins]`` and ``[schedule]`` belong to the core (``composer.settings``); every
-other top-level table belongs to the plugin object that declares it (its ``config``:
+``[newsletter]``, ``[plugins]`` and ``[schedule]`` belong to the core
+(``composer.support.settings``); every other top-level table belongs to the plugin
+object that declares it (its ``config``:
 a pydantic model or a dataclass, keyed by its ``config_key`` or ``name``: ``[feeds]``,
 ``[delivery.email]``, ``[events]`` ...). An unknown table or key, or a wrong type, is
 a ConfigError naming the file and line. pydantic is imported only when there is a
@@ -15,8 +16,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .settings import Settings
+from composer.errors import ConfigError
+from composer.support.settings import Settings
 
 CORE_TABLES = ("newsletter", "plugins", "schedule")
 
@@ -56,7 +57,7 @@ def load_core(path: Path | None) -> tuple[Settings, dict[str, Any], str]:
     if schedule.timezone:
         _check_timezone(schedule.timezone, "schedule", path, text)
     if schedule.cron:
-        from .crontab import CronError, cron_fields
+        from composer.support.crontab import CronError, cron_fields
 
         try:
             cron_fields(schedule.cron)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .drafting import resolve_issue_id
-from .errors import Refusal, UsageError, UserError
-from .rendering import render_file
-from .state import State
-from .types import Delivery, DeliveryError
+from composer.commands.draft import resolve_issue_id
+from composer.commands.render import render_file
+from composer.contract.protocols import Delivery, DeliveryError
+from composer.errors import Refusal, UsageError, UserError
+from composer.support.state import State
 
 if TYPE_CHECKING:
-    from .app import App
+    from composer.app import App
 
 
 class AlreadySent(Refusal):
@@ -111,7 +111,7 @@ def send(
 
 
 def _refuse_blocking(app: App, path, out, label: str, issue, force: bool) -> None:
-    from .checking import problems
+    from composer.commands.check import problems
 
     blocking = [p for p in problems(app, path, out, label, issue) if p.blocking]
     if blocking and not force:

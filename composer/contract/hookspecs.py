@@ -1,7 +1,7 @@
 """The whole plugin contract. Each hook's docstring is its documentation.
 
 Registration hooks take a callback: the plugin calls ``register(obj)`` once per object
-it contributes, and the objects carry the behaviour (see ``composer.types``).
+it contributes, and the objects carry the behaviour (see ``composer.contract.protocols``).
 """
 
 import pluggy
@@ -63,7 +63,7 @@ def process_issue(issue, ctx):
     """Enrich or tidy the assembled ``issue`` in place, after parsing and collecting.
 
     Called plugin by plugin; an exception loses only that plugin's changes.
-    ``ctx`` is the :class:`composer.types.Context` of the run (settings, state,
+    ``ctx`` is the :class:`composer.contract.protocols.Context` of the run (settings, state,
     offline flag, ``warn``).
     """
 

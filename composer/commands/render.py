@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .assemble import read_issue
-from .errors import DialectError, UsageError
-from .render import render_issue
-from .workspace import ISSUE_ID, current_issue_id
+from composer.errors import DialectError, UsageError
+from composer.pipeline.assemble import read_issue
+from composer.pipeline.render import render_issue
+from composer.support.workspace import ISSUE_ID, current_issue_id
 
 
 def _app(workspace: Path | None, required: bool):
-    from .app import open_workspace
+    from composer.app import open_workspace
 
     return open_workspace(workspace, required)
 
@@ -70,6 +70,6 @@ def preview_builder(source: str | None, workspace):
 
 
 def _reopen(app):
-    from .app import open_app
+    from composer.app import open_app
 
     return open_app(app.workspace)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from .model import Issue, Item
+    from composer.contract.model import Issue, Item
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Block:
 
     @property
     def text(self) -> str:
-        from .textutil import trim_lines
+        from composer.support.text import trim_lines
 
         return trim_lines("\n".join(self.lines))
 

@@ -13,10 +13,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .errors import DialectError
-from .model import NOTE, Issue, Item, Section
-from .textutil import fragments, squash, trim_lines
-from .types import Block, Report, SectionType
+from composer.contract.model import NOTE, Issue, Item, Section
+from composer.contract.protocols import Block, Report, SectionType
+from composer.errors import DialectError
+from composer.support.text import fragments, squash, trim_lines
 
 ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
 FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -300,7 +300,7 @@ def item_text(item: Item) -> str:
 
 def missing_text(source: str, items: Iterable[Item]) -> list[str]:
     """Fragments and URLs of ``source`` that none of ``items`` carries."""
-    from .textutil import urls
+    from composer.support.text import urls
 
     carried = "\n".join(item_text(i) for i in items)
     hay = squash(carried)

@@ -11,13 +11,13 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
-from .types import RenderContext
-from .workspace import atomic_write
+from composer.contract.protocols import RenderContext
+from composer.errors import UsageError
+from composer.support.workspace import atomic_write
 
 if TYPE_CHECKING:
-    from .app import App
-    from .model import Issue
+    from composer.app import App
+    from composer.contract.model import Issue
 
 FORMATS_ALL = ("email", "text", "wechat", "hugo")
 

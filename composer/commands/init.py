@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import Refusal
-from .workspace import CONFIG_NAME, atomic_write, current_issue_id
+from composer.errors import Refusal
+from composer.support.workspace import CONFIG_NAME, atomic_write, current_issue_id
 
 CONFIG_TEMPLATE = """\
 # composer.toml: settings of this newsletter workspace.

@@ -1,6 +1,6 @@
 """The core settings: plain dataclasses, so a run without composer.toml needs no pydantic.
 
-``composer.config`` validates composer.toml against these same classes (pydantic
+``composer.support.config`` validates composer.toml against these same classes (pydantic
 validates dataclasses; ``__pydantic_config__`` forbids unknown keys).
 """
 

@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from .errors import WorkspaceError
+from composer.errors import WorkspaceError
 
 CONFIG_NAME = "composer.toml"
 ISSUE_ID = re.compile(r"^\d{4}-W\d{2}$")

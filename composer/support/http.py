@@ -11,7 +11,7 @@ import types
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from . import __version__
+from composer import __version__
 
 USER_AGENT = f"newsletter-composer/{__version__} (+https://pypi.org/project/newsletter-composer/)"
 MAX_REDIRECTS = 5

@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .model import NOTE, Item, Turn
-from .textutil import trim_lines
-from .types import Block
+from composer.contract.model import NOTE, Item, Turn
+from composer.contract.protocols import Block
+from composer.support.text import trim_lines
 
 LABEL = (
     r"Q\d*(?:[-_ ]?(?i:continue))?"
