@@ -1,4 +1,4 @@
-"""One run's setup: workspace, settings, plugins and their validated config."""
+"""One run's setup: workspace, settings, plugins, what they registered, their config."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ class App:
     settings: Settings
     manager: PluginManager
     sections: Sections
+    renderers: dict[str, tuple[str, Any]]  # name -> (plugin, renderer)
+    deliverers: list[tuple[str, Any]]  # (plugin, deliverer)
     plugin_config: dict[str, Any] = field(default_factory=dict)
     report: Report = field(default_factory=Report)
     config_models: dict[str, Any] = field(default_factory=dict)
@@ -41,13 +43,15 @@ class App:
         )
 
 
-def config_models(manager: PluginManager, sections: Sections) -> dict[str, tuple[Any, str]]:
+def config_models(manager: PluginManager) -> dict[str, tuple[Any, str]]:
     """{table name: (schema, owning plugin)} declared by every registered object."""
-    objects = [(sections.owners[n], t) for n, t in sections.types.items()]
-    objects += [(owner, obj) for owner, obj in manager.renderers().values()]
-    objects += manager.collect("register_deliverers")
+    objects = [
+        *manager.registered("register_sections"),
+        *manager.registered("register_renderers"),
+        *manager.registered("register_deliverers"),
+    ]
     models = {
-        table: (schema, owner) for owner, (table, schema) in manager.collect("register_settings")
+        table: (schema, owner) for owner, (table, schema) in manager.registered("register_settings")
     }
     for owner, obj in objects:
         model = getattr(obj, "config", None)
@@ -58,22 +62,68 @@ def config_models(manager: PluginManager, sections: Sections) -> dict[str, tuple
     return models
 
 
-def open_app(workspace: Path | None) -> App:
-    """Read composer.toml (if any), load plugins, validate every plugin table."""
+def open_app(workspace: Path | None, plugins: str | None = None) -> App:
+    """Read composer.toml (if any), load plugins, validate every plugin table.
+
+    ``plugins`` restricts what loads like ``COMPOSER_PLUGINS`` (which it overrides).
+    """
     path = workspace / CONFIG_NAME if workspace else None
     settings, tables, text = load_core(path)
-    manager = load_plugins(
-        local=settings.plugins.local, workspace=workspace, disable=settings.plugins.disable
-    )
     report = Report()
-    sections = manager.sections()
-    models = config_models(manager, sections)
-    plugin_config = validate_plugin_tables(tables, models, path, text) if tables else {}
+    listed = settings.plugins
+    manager = load_plugins(listed.local, workspace, listed.disable, env=plugins)
+    sections = Sections.of(manager.registered("register_sections"))
+    renderers = {r.name: (owner, r) for owner, r in manager.registered("register_renderers")}
+    deliverers = manager.registered("register_deliverers")
+    models = config_models(manager)
+    plugin_config = (
+        validate_plugin_tables(tables, models, path, text, _disabled_names(manager), report)
+        if tables
+        else {}
+    )
+    _warn_unknown_disabled(manager, listed.disable, path, text, report)
     for info in manager.infos.values():
         if info.error:
             report.warn(f"plugin {info.name}", f"not loaded ({info.error})")
     schemas = {table: model for table, (model, _) in models.items()}
-    return App(workspace, settings, manager, sections, plugin_config, report, schemas)
+    return App(
+        workspace,
+        settings,
+        manager,
+        sections,
+        renderers,
+        deliverers,
+        plugin_config,
+        report,
+        schemas,
+    )
+
+
+def _disabled_names(manager: PluginManager) -> dict[str, str]:
+    """Names a disabled plugin's tables may have -> the plugin's name."""
+    names: dict[str, str] = {}
+    for info in manager.infos.values():
+        if info.disabled:
+            for name in (info.name, *info.aliases):
+                names[name] = info.name
+                names[name.removeprefix("composer-")] = info.name
+    return names
+
+
+def _warn_unknown_disabled(manager, disable, path, text: str, report: Report) -> None:
+    from composer.support.config import line_of
+
+    if not manager.scanned_entry_points:
+        return  # COMPOSER_PLUGINS=builtins: an installed plugin's name is not known here
+    known = {n for i in manager.infos.values() for n in (i.name, *i.aliases)}
+    for name in disable:
+        if name not in known:
+            line = line_of(text, "plugins", "disable") if text else 0
+            report.warn(
+                f"{path}:{line}" if path else "[plugins] disable",
+                f"[plugins] disable: no plugin named {name!r} "
+                f"(plugins: {', '.join(sorted(known))})",
+            )
 
 
 def open_workspace(workspace: Path | None, required: bool = True) -> App:

@@ -1,31 +1,55 @@
-"""The ``composer`` command line: a click group whose commands call into the core.
+"""The ``composer`` command line: click wiring only; the work is in ``composer.commands``.
 
-Only click, pluggy and the plugin modules load for ``composer --help``; every
-heavier library is imported inside the command that needs it.
+Only click, pluggy and the plugin modules load for ``composer --help``, which never
+reads the workspace's composer.toml: plugin commands listed there are those of the
+built-in and installed plugins. A command of a plugin the workspace disables is
+refused when run; a local plugin's commands are found when they are asked for.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
 
 from composer import __version__
+from composer.commands.common import fail, open_app, report, strict_option, workspace_option
 from composer.errors import UserError
-
-workspace_option = click.option(
-    "-w",
-    "--workspace",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Workspace folder (default: $COMPOSER_WORKSPACE, else the nearest composer.toml).",
-)
-strict_option = click.option("--strict", is_flag=True, help="Treat any warning as an error.")
 
 
 class ComposerGroup(click.Group):
-    """Turns user errors into one line plus a hint; tracebacks only with --debug."""
+    """Core commands plus plugin commands; user errors become one line plus a hint."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._plugin_commands: dict[str, tuple[str, click.Command]] | None = None
+
+    def plugin_commands(self, local: bool = False) -> dict[str, tuple[str, click.Command]]:
+        """{name: (plugin, command)} registered by plugins (``local``: the workspace's too)."""
+        if self._plugin_commands is None or local:
+            from composer.commands.plugins import plugin_commands
+
+            self._plugin_commands = plugin_commands(set(self.commands), local)
+        return self._plugin_commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.plugin_commands()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands:
+            return self.commands[name]
+        found = self.plugin_commands().get(name) or self.plugin_commands(local=True).get(name)
+        return found[1] if found else None
+
+    def resolve_command(self, ctx: click.Context, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        if name not in self.commands and not ctx.resilient_parsing:
+            from composer.commands.plugins import refuse_if_disabled
+
+            owner = self.plugin_commands().get(name, ("", None))[0]
+            refuse_if_disabled(name, owner)
+        return name, command, rest
 
     def invoke(self, ctx: click.Context):
         debug = ctx.params.get("debug") or bool(os.environ.get("COMPOSER_DEBUG"))
@@ -36,34 +60,18 @@ class ComposerGroup(click.Group):
         except UserError as exc:
             if debug:
                 raise
-            _fail(str(exc), exc.hint, exc.code)
+            fail(str(exc), exc.hint, exc.code)
         except KeyboardInterrupt:
-            _fail("interrupted", "", 130)
+            fail("interrupted", "", 130)
         except Exception as exc:
             if debug:
                 raise
-            _fail(f"internal error: {type(exc).__name__}: {exc}", "run with --debug for details", 1)
+            from composer.commands.common import describe_os_error
 
-
-def _fail(message: str, hint: str, code: int) -> None:
-    click.secho(f"Error: {message}", fg="red", err=True)
-    if hint:
-        click.echo(f"  hint: {hint}", err=True)
-    sys.exit(code)
-
-
-def report(app, strict: bool = False) -> None:
-    """Print the run's warnings; under --strict any warning is a failure (exit 1)."""
-    for warning in app.report.warnings:
-        click.secho(f"warning: {warning}", fg="yellow", err=True)
-    if strict and app.report.warnings:
-        _fail(f"{len(app.report.warnings)} warning(s) under --strict", "", 1)
-
-
-def open_app(workspace: Path | None, required: bool = True):  # noqa: D103
-    from composer.app import open_workspace
-
-    return open_workspace(workspace, required)
+            known = describe_os_error(exc)
+            if known:
+                fail(*known)
+            fail(f"internal error: {type(exc).__name__}: {exc}", "run with --debug for details")
 
 
 @click.group(cls=ComposerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -94,51 +102,58 @@ def draft(issue_id, offline, force, workspace, strict) -> None:
     from composer.commands.draft import draft as run_draft
 
     app = open_app(workspace)
-    result = run_draft(app, issue_id, offline=offline, force=force)
+    try:
+        result = run_draft(app, issue_id, offline=offline, force=force)
+    except UserError:
+        report(app.report)
+        raise
     if result.backup:
         click.echo(f"kept a backup of the edited draft: {result.backup}")
     click.echo(f"wrote {result.issue_md}")
     for path in result.outputs:
         click.echo(f"wrote {path}")
-    report(app, strict)
+    report(app.report, strict)
 
 
 @cli.command()
 @click.argument("source", required=False)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
-@click.option("--format", "formats", metavar="F,..", help="email,text,wechat,hugo (default all).")
+@click.option("--out", type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--format", "formats", metavar="F,..", help="Renderers to run (default: all).")
 @workspace_option
 @strict_option
 def render(source, out, formats, workspace, strict) -> None:
-    """Render an issue (ID) or any dialect FILE into email, text, WeChat and Hugo outputs."""
+    """Render an issue (ID) or any dialect FILE with every loaded renderer."""
     from composer.commands.render import render_source
 
     app, written = render_source(source, out, formats, workspace)
     for path in written:
         click.echo(f"wrote {path}")
-    report(app, strict)
+    report(app.report, strict)
 
 
 @cli.command()
 @click.argument("source", required=False)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--out", type=click.Path(path_type=Path), help="Output folder.")
 @workspace_option
 @strict_option
 def check(source, out, workspace, strict) -> None:
     """Lint every output of an issue (ID) or dialect FILE before sending it."""
     from composer.commands.check import check as run_check
 
-    app, problems = run_check(source, out, workspace)
+    app, problems, note = run_check(source, out, workspace)
+    if note:
+        click.echo(note, err=True)
     blocking = [p for p in problems if p.blocking]
     for problem in problems:
         kind = "error" if problem.blocking else "warning"
         click.secho(f"{kind}: {problem}", fg="red" if problem.blocking else "yellow", err=True)
-    report(app, strict)
+    report(app.report)
+    warnings = len(problems) - len(blocking) + len(app.report)
     if blocking:
-        _fail(f"{len(blocking)} blocking problem(s): fix them before sending", "", 1)
-    if strict and problems:
-        _fail(f"{len(problems)} warning(s) under --strict", "", 1)
-    click.echo(f"check: {len(problems)} warning(s), no blocking problem")
+        fail(f"{len(blocking)} blocking problem(s): fix them before sending")
+    if strict and warnings:
+        fail(f"{warnings} warning(s) under --strict")
+    click.echo(f"check: {warnings} warning(s), no blocking problem")
 
 
 @cli.command()
@@ -147,8 +162,7 @@ def check(source, out, workspace, strict) -> None:
 @workspace_option
 def preview(source, port, workspace) -> None:
     """Serve the email (600 and 375 px) and WeChat renderings side by side, live."""
-    from composer.commands.preview import Preview, serve
-    from composer.commands.render import preview_builder
+    from composer.commands.preview import Preview, preview_builder, serve
 
     build, watched, language = preview_builder(source, workspace)
     click.echo("press Ctrl+C to stop", err=True)
@@ -162,14 +176,10 @@ def preview(source, port, workspace) -> None:
 
 @cli.command()
 @click.argument("what", metavar="URL|FILE")
-@click.option(
-    "--section",
-    metavar="NAME",
-    help="Section to add to (default: papers for arXiv links, else links).",
-)
+@click.option("--section", metavar="NAME", help="Section to add to (default: the best taker).")
 @click.option("--note", default="", help="A sentence about the link.")
 @click.option("--issue", "issue_id", metavar="ID", help="Issue id (default: this ISO week).")
-@click.option("--offline", is_flag=True, help="Do not look up arXiv titles.")
+@click.option("--offline", is_flag=True, help="Do not look anything up on the network.")
 @workspace_option
 def add(what, section, note, issue_id, offline, workspace) -> None:
     """Add a link (or a notes file) to this week's notes."""
@@ -177,82 +187,21 @@ def add(what, section, note, issue_id, offline, workspace) -> None:
 
     app = open_app(workspace)
     click.echo(run_add(app, what, section, note, issue_id, offline))
-    report(app)
+    report(app.report)
 
 
 @cli.command()
-@click.argument("action", required=False, type=click.Choice(["status"]), default="status")
-@workspace_option
-def feeds(action, workspace) -> None:
-    """Feed health: last success, consecutive failures, last error per feed."""
-    from composer.support.state import State
-
-    app = open_app(workspace)
-    config = app.plugin_config.get("feeds")
-    configured = [s.url for s in config.sources()] if config else []
-    with State(app.workspace) as state:
-        health = {row["url"]: row for row in state.feed_health()}
-    rows = [("URL", "LAST SUCCESS", "FAILURES", "ENTRIES", "LAST ERROR")]
-    for url in dict.fromkeys(configured + list(health)):
-        row = health.get(url, {})
-        rows.append(
-            (
-                url,
-                row.get("last_success") or "never",
-                str(row.get("failures") or 0),
-                "" if row.get("entries") is None else str(row["entries"]),
-                row.get("last_error") or "" if row.get("failures") else "",
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for row in rows:
-        cells = [c.ljust(w) for c, w in zip(row[:4], widths, strict=True)]
-        click.echo("  ".join(cells) + "  " + row[4])
-
-
-def _moment(value: str | None):
-    """--at: an ISO time (naive means the schedule's timezone); None for now."""
-    import datetime as dt
-
-    if value is None:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO time like 2026-11-27T09:00") from None
-
-
-@cli.command()
-@click.option("--next", "count", type=click.IntRange(1), help="Print the next N fire times.")
+@click.option("--next", "count", type=click.IntRange(1, 1000), help="Print the next N fire times.")
 @click.option("--once", is_flag=True, help="Do the due run, if any, and exit (for cron).")
 @click.option("--at", "at", metavar="TIME", help="Pretend it is TIME (ISO 8601).")
 @workspace_option
 def schedule(count, once, at, workspace) -> None:
     """Draft (and send) each week's issue on the [schedule] cron; runs until stopped."""
-    import datetime as dt
+    from composer.commands.schedule import schedule_command
 
-    from composer.commands.schedule import load_schedule, next_times, run_due, serve
-
-    app = open_app(workspace)
-    plan = load_schedule(app)
-    now = _moment(at) or dt.datetime.now(plan.zone)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=plan.zone)
-
-    def log(message: str) -> None:
-        stamp = dt.datetime.now(plan.zone).isoformat(timespec="seconds")
-        click.echo(f"{stamp} {message}", err=True)
-
-    if count:
-        for when in next_times(plan, count, now):
-            click.echo(when.isoformat())
-    elif once:
-        if not run_due(app.workspace, plan, now, log):
-            sys.exit(1)
-    else:
-        if at:
-            raise click.UsageError("--at goes with --next or --once")
-        serve(app.workspace, plan, log)
+    if at and not (count or once):
+        raise click.UsageError("--at goes with --next or --once")
+    schedule_command(open_app(workspace), count, once, at)
 
 
 @cli.command()
@@ -267,8 +216,12 @@ def send(issue_id, dry_run, resend, force, to, workspace) -> None:
     from composer.commands.send import send as run_send
 
     app = open_app(workspace)
-    result = run_send(app, issue_id, dry_run=dry_run, resend=resend, force=force, to=list(to))
-    report(app)
+    try:
+        result = run_send(app, issue_id, dry_run=dry_run, resend=resend, force=force, to=list(to))
+    except UserError:
+        report(app.report)
+        raise
+    report(app.report)
     for line in result.lines:
         click.echo(line)
     if dry_run:
@@ -280,30 +233,10 @@ def send(issue_id, dry_run, resend, force, to, workspace) -> None:
 @click.pass_context
 def plugins(ctx: click.Context, workspace) -> None:
     """List plugins: name, version, source, hooks, status."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from composer.plugin_manager import load_plugins
-    from composer.support.workspace import find_workspace
+    if ctx.invoked_subcommand is None:
+        from composer.commands.plugins import list_plugins
 
-    try:
-        ws = find_workspace(workspace)
-    except UserError:
-        if workspace is not None:
-            raise
-        ws = None
-    local, disable = _plugin_lists(ws)
-    manager = load_plugins(local=local, workspace=ws, disable=disable)
-    manager.sections(), manager.renderers()
-    manager.collect("register_deliverers"), manager.collect("register_settings")
-    rows = [("NAME", "VERSION", "SOURCE", "HOOKS", "STATUS")]
-    for info in manager.infos.values():
-        hooks = ",".join(info.hooks) or "-"
-        rows.append((info.name, info.version or "-", info.source, hooks, info.status))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for row in rows:
-        click.echo(
-            "  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4]
-        )
+        list_plugins(workspace)
 
 
 @plugins.command("new")
@@ -316,50 +249,15 @@ def plugins(ctx: click.Context, workspace) -> None:
     show_default=True,
     help="Folder to create the package in.",
 )
-def plugins_new(name: str, parent: Path) -> None:
+@workspace_option
+def plugins_new(name: str, parent: Path, workspace) -> None:
     """Scaffold a plugin package composer-NAME (section, templates, test)."""
-    from composer.commands.plugins import new_plugin
+    from composer.commands.plugins import new_plugin_command
 
-    folder = new_plugin(name, parent)
-    click.echo(f"created {folder}")
-    click.echo(f"next: pip install -e '{folder}[test]' && pytest {folder}")
-
-
-def _plugin_lists(ws: Path | None) -> tuple[list[str], list[str]]:
-    """[plugins] local and disable, read without validating the rest of the file."""
-    if ws is None:
-        return [], []
-    import tomllib
-
-    try:
-        data = tomllib.loads((ws / "composer.toml").read_text(encoding="utf-8-sig"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return [], []
-    table = data.get("plugins", {}) if isinstance(data.get("plugins"), dict) else {}
-    return list(table.get("local", [])), list(table.get("disable", []))
-
-
-def _add_plugin_commands(group: click.Group) -> None:
-    from composer.plugin_manager import load_plugins
-    from composer.support.workspace import find_workspace
-
-    try:
-        ws = find_workspace()
-    except UserError:
-        ws = None
-    local, disable = _plugin_lists(ws)
-    manager = load_plugins(local=local, workspace=ws, disable=disable)
-    for name, result in manager.each("register_commands", cli=group):
-        if getattr(result, "error", None):
-            click.secho(
-                f"warning: plugin {name}: register_commands failed ({result.error})",
-                fg="yellow",
-                err=True,
-            )
+    new_plugin_command(name, parent, workspace)
 
 
 def main() -> None:
-    _add_plugin_commands(cli)
     try:
         cli()
     finally:

@@ -1,21 +1,31 @@
-"""Plugin discovery and isolation.
+"""Plugin discovery, order, isolation and tracing.
 
-Sources, in order: built-ins (``DEFAULT_PLUGINS``, registered like any other
-plugin), the ``composer`` entry point group, and workspace-local files listed in
-composer.toml ``[plugins] local``. ``COMPOSER_PLUGINS=a,b`` (or ``builtins``)
-restricts which built-in and installed plugins load (listed local files always
-load unless ``[plugins] disable`` names them); ``COMPOSER_TRACE_PLUGINS=1`` prints
-each hook call.
-A plugin that fails to import or raises in a hook is recorded as broken and skipped.
+Sources, in this order (which is also the order every hook is called in): built-ins
+(``DEFAULT_PLUGINS``, registered like any other plugin), packages with an entry point
+in the ``composer`` group, and workspace-local files listed in composer.toml
+``[plugins] local``. A plugin is named by its distribution name (``composer-events``),
+a built-in by its module name (``papers``), a local one by its file name
+(``events`` for ``plugins/events.py``); ``[plugins] disable`` also accepts an entry
+point's own name.
+
+``COMPOSER_PLUGINS=a,b`` (or ``builtins``) restricts which built-in and installed
+plugins load; ``COMPOSER_TRACE_PLUGINS=1`` prints every hook call (and every call of
+a registered object's main method) with its plugin and duration.
+
+Hooks are called through pluggy one plugin at a time, so a plugin that raises is
+marked broken and skipped while the others still run. Registered objects are
+collected once per manager and checked against their protocol.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +51,17 @@ DEFAULT_PLUGINS = (
 )
 ENTRY_POINT_GROUP = "composer"
 
+# what each registration hook's objects must have: (kind, attributes, methods)
+PROTOCOLS = {
+    "register_sections": (
+        "section type",
+        ("name", "title", "aliases"),
+        ("sniff", "parse", "serialize"),
+    ),
+    "register_renderers": ("renderer", ("name", "outputs"), ("render",)),
+    "register_deliverers": ("deliverer", ("name", "config_key"), ("describe", "deliver")),
+}
+
 
 @dataclass
 class PluginInfo:
@@ -49,37 +70,56 @@ class PluginInfo:
     version: str = ""
     module: Any = None
     error: str = ""
+    disabled: bool = False
     hooks: list[str] = field(default_factory=list)
     templates: Path | None = None
+    aliases: tuple[str, ...] = ()  # other names it answers to (its entry point name)
 
     @property
     def status(self) -> str:
+        if self.disabled:
+            return "disabled"
         return f"broken: {self.error}" if self.error else "ok"
+
+
+@dataclass
+class Failed:
+    """What a hook call of a plugin that raised returns."""
+
+    error: str
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as one line: ``TypeError: first line of its message``."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 class PluginManager:
     """A pluggy manager plus a record of every plugin tried and what went wrong."""
 
-    def __init__(self) -> None:
+    def __init__(self, trace: bool | None = None) -> None:
         self.pm = pluggy.PluginManager("composer")
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
-        if os.environ.get("COMPOSER_TRACE_PLUGINS"):
-            self.pm.trace.root.setwriter(lambda msg: print(msg, end="", file=sys.stderr))
-            self.pm.enable_tracing()
+        self._registered: dict[str, list[tuple[str, Any]]] = {}
+        self.scanned_entry_points = False
+        self.tracing = bool(os.environ.get("COMPOSER_TRACE_PLUGINS")) if trace is None else trace
+        if self.tracing:
+            self.pm.add_hookcall_monitoring(self._before, self._after)
+        self._started: list[float] = []
 
-    # -- loading -------------------------------------------------------------
-    def add(self, module: Any, name: str, source: str, version: str = "") -> None:
-        info = PluginInfo(name=name, source=source, version=version, module=module)
+    # -- loading ---------------------------------------------------------------------
+    def add(self, module: Any, name: str, source: str, version: str = "", aliases=()) -> None:
+        info = PluginInfo(name, source, version, module, aliases=tuple(aliases))
         self.infos[name] = info
-        problem = _api_problem(module)
-        if problem:
-            info.error = problem
+        info.error = _api_problem(module)
+        if info.error:
             return
         try:
             self.pm.register(module, name=name)
         except Exception as exc:  # a malformed hookimpl, a name clash
-            info.error = _describe(exc)
+            info.error = describe(exc)
             return
         info.hooks = sorted(c.name for c in self.pm.get_hookcallers(module) or [])
         folder = getattr(module, "__file__", None)
@@ -88,78 +128,137 @@ class PluginManager:
             info.templates = templates if templates.is_dir() else None
 
     def fail(self, name: str, source: str, error: str, version: str = "") -> None:
-        self.infos[name] = PluginInfo(name=name, source=source, version=version, error=error)
+        self.infos[name] = PluginInfo(name, source, version, error=error)
+
+    def skip(self, name: str, source: str, version: str = "", aliases=()) -> None:
+        """Record a plugin that exists but was disabled."""
+        self.infos[name] = PluginInfo(name, source, version, disabled=True, aliases=tuple(aliases))
 
     def broken(self, name: str, error: str) -> None:
-        if name in self.infos and not self.infos[name].error:
-            self.infos[name].error = error
+        info = self.infos.get(name)
+        if info and not info.error:
+            info.error = error
 
-    # -- calling -------------------------------------------------------------
-    def each(self, hook: str, **kwargs) -> Iterable[tuple[str, Any]]:
-        """Call ``hook`` on each plugin separately; a raising plugin is marked and skipped."""
-        caller = getattr(self.pm.hook, hook)
-        for impl in caller.get_hookimpls():
-            name = self.pm.get_name(impl.plugin) or repr(impl.plugin)
-            args = {k: kwargs[k] for k in impl.argnames}
-            try:
-                yield name, impl.function(**args)
-            except Exception as exc:
-                self.broken(name, f"{hook}: {_describe(exc)}")
-                yield name, _Failed(_describe(exc))
+    def loaded(self) -> list[PluginInfo]:
+        return [i for i in self.infos.values() if not i.disabled and not i.error]
 
-    def collect(self, hook: str) -> list[tuple[str, Any]]:
-        """Run a registration hook plugin by plugin, in load order.
+    # -- calling ---------------------------------------------------------------------
+    def call(self, hook: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
+        """Call ``hook`` plugin by plugin in load order, through pluggy.
 
-        Returns (plugin name, registered object) pairs; a plugin that raises is
-        marked broken and contributes nothing.
+        Yields (plugin name, result); a plugin that raises is marked broken and
+        yields a :class:`Failed` instead.
         """
-        found: list[tuple[str, Any]] = []
-        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
-            name = self.pm.get_name(impl.plugin)
-            mine: list[Any] = []
+        plugins = [impl.plugin for impl in getattr(self.pm.hook, hook).get_hookimpls()]
+        for plugin in plugins:
+            name = self.pm.get_name(plugin) or repr(plugin)
+            caller = self.pm.subset_hook_caller(hook, [p for p in plugins if p is not plugin])
             try:
-                impl.function(_registrar(mine))
+                results = caller(**kwargs)
             except Exception as exc:
-                self.broken(name, f"{hook}: {_describe(exc)}")
+                self.broken(name, f"{hook}: {describe(exc)}")
+                yield name, Failed(describe(exc))
                 continue
-            found.extend((name, obj) for obj in mine)
+            yield name, results[0] if results else None
+
+    def registered(self, hook: str) -> list[tuple[str, Any]]:
+        """(plugin, object) pairs a registration hook collects, once per manager.
+
+        An object that lacks what its protocol requires, or takes a name (or an
+        output file) another plugin registered first, is left out and its plugin
+        is marked broken with a message saying why.
+        """
+        if hook in self._registered:
+            return self._registered[hook]
+        found: list[tuple[str, Any]] = []
+        taken: dict[str, str] = {}
+        mine: list[Any] = []
+        for name, result in self.call(hook, register=_Registrar(mine)):
+            objects, mine[:] = list(mine), []
+            if isinstance(result, Failed):
+                continue
+            for obj in objects:
+                problem = _protocol_problem(hook, obj) or _clash(hook, obj, name, taken)
+                if problem:
+                    self.broken(name, problem)
+                else:
+                    found.append((name, obj))
+        self._registered[hook] = found
         return found
-
-    def sections(self):
-        """The registered section types (:class:`composer.pipeline.parse.Sections`)."""
-        from composer.pipeline.parse import Sections
-
-        found = Sections()
-        for owner, stype in self.collect("register_sections"):
-            found.add(stype, owner)
-        return found
-
-    def renderers(self) -> dict[str, Any]:
-        """Registered renderers by name, with the plugin that owns each."""
-        return {r.name: (owner, r) for owner, r in self.collect("register_renderers")}
 
     def template_dirs(self) -> list[Path]:
         """``templates/`` folders of loaded plugin packages (never the built-in theme)."""
-        return [i.templates for i in self.infos.values() if i.templates and not i.error]
+        return [i.templates for i in self.loaded() if i.templates]
+
+    # -- tracing ---------------------------------------------------------------------
+    @contextlib.contextmanager
+    def trace(self, plugin: str, what: str):
+        """Time one call of a registered object's method when tracing is on."""
+        if not self.tracing:
+            yield
+            return
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            _trace_line(what, plugin, time.perf_counter() - start)
+
+    def _before(self, hook_name: str, hook_impls, kwargs) -> None:
+        self._started.append(time.perf_counter())
+
+    def _after(self, outcome, hook_name: str, hook_impls, kwargs) -> None:
+        took = time.perf_counter() - self._started.pop()
+        names = ",".join(self.pm.get_name(i.plugin) or "?" for i in hook_impls) or "-"
+        failed = " (raised)" if outcome.exception is not None else ""
+        _trace_line(hook_name, names, took, failed)
 
 
-def _registrar(into: list[Any]) -> Callable[..., None]:
+def _trace_line(what: str, plugin: str, seconds: float, extra: str = "") -> None:
+    print(f"composer trace: {what} [{plugin}] {seconds * 1000:.2f} ms{extra}", file=sys.stderr)
+
+
+class _Registrar:
     """The ``register`` callback: one object, or several values as a tuple."""
 
-    def register(*args: Any) -> None:
-        into.append(args[0] if len(args) == 1 else args)
+    def __init__(self, into: list[Any]) -> None:
+        self.into = into
 
-    return register
-
-
-@dataclass
-class _Failed:
-    error: str
+    def __call__(self, *args: Any) -> None:
+        self.into.append(args[0] if len(args) == 1 else args)
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+def _protocol_problem(hook: str, obj: Any) -> str:
+    if hook == "register_settings":
+        ok = isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], str)
+        return "" if ok else f"{hook}: call register(table_name, schema), not register({obj!r})"
+    if hook not in PROTOCOLS:
+        return ""
+    kind, attributes, methods = PROTOCOLS[hook]
+    missing = [a for a in attributes if not hasattr(obj, a)]
+    missing += [m for m in methods if not callable(getattr(obj, m, None))]
+    if not missing:
+        return ""
+    needs = ", ".join((*attributes, *methods))
+    return (
+        f"{hook}: {type(obj).__name__} lacks {', '.join(repr(m) for m in missing)} "
+        f"(a {kind} needs {needs})"
+    )
+
+
+def _clash(hook: str, obj: Any, plugin: str, taken: dict[str, str]) -> str:
+    """A name (or output file) another plugin registered first; records this one's."""
+    if hook not in PROTOCOLS:
+        return ""
+    kind = PROTOCOLS[hook][0]
+    keys = [f"{kind} {obj.name!r}"]
+    if hook == "register_renderers":
+        keys += [f"output {name!r}" for name in obj.outputs]
+    for key in keys:
+        if key in taken and taken[key] != plugin:
+            return f"{hook}: {key} is already registered by plugin {taken[key]}"
+    for key in keys:
+        taken[key] = plugin
+    return ""
 
 
 def _api_problem(module: Any) -> str:
@@ -193,54 +292,130 @@ def load_plugins(
     wanted = _wanted(env)
     disabled = set(disable)
     manager = PluginManager()
-
-    def ok(name: str, source: str) -> bool:
-        return name not in disabled and wanted(name, source)
-
     from composer import __version__
 
     for modname in DEFAULT_PLUGINS:
         name = modname.rsplit(".", 1)[1]
-        if not ok(name, "builtin"):
+        if not wanted(name, "builtin"):
+            continue
+        if name in disabled:
+            manager.skip(name, "builtin", __version__)
             continue
         try:
             module = importlib.import_module(modname)
         except Exception as exc:
-            manager.fail(name, "builtin", _describe(exc), __version__)
+            manager.fail(name, "builtin", describe(exc), __version__)
             continue
         manager.add(module, name, "builtin", __version__)
 
     if env is None or env.strip() not in ("builtins", ""):
-        _load_entry_points(manager, ok)
+        manager.scanned_entry_points = True
+        for ep in entry_points(ENTRY_POINT_GROUP):
+            names = {ep.dist, ep.name}
+            if not any(wanted(n, "entry point") for n in names):
+                continue
+            if names & disabled:
+                manager.skip(ep.dist, "entry point", ep.version, (ep.name,))
+                continue
+            try:
+                module = ep.load()
+            except Exception as exc:
+                manager.fail(ep.dist, "entry point", describe(exc), ep.version)
+                continue
+            manager.add(module, ep.dist, "entry point", ep.version, (ep.name,))
 
     for rel in local:  # listed in composer.toml: only [plugins] disable turns them off
         path = (workspace or Path.cwd()) / rel
         name = Path(rel).stem
-        if name in disabled:
+        if name in disabled or rel in disabled:
+            manager.skip(name, "local")
             continue
         try:
             module = _import_file(path, name)
         except Exception as exc:
-            manager.fail(name, "local", f"{rel}: {_describe(exc)}")
+            manager.fail(name, "local", f"{rel}: {describe(exc)}")
             continue
         manager.add(module, name, "local")
     return manager
 
 
-def _load_entry_points(manager: PluginManager, ok: Callable[[str, str], bool]) -> None:
-    from importlib.metadata import entry_points
+@dataclass
+class EntryPoint:
+    """An entry point of the ``composer`` group, found without importlib.metadata."""
 
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        dist = ep.dist.name if ep.dist else ep.name
-        version = ep.dist.version if ep.dist else ""
-        if not (ok(dist, "entry point") or ok(ep.name, "entry point")):
-            continue
+    name: str
+    value: str
+    dist: str
+    version: str
+
+    def load(self) -> Any:
+        module, _, attr = self.value.partition(":")
+        obj = importlib.import_module(module.strip())
+        for part in filter(None, attr.strip().split(".")):
+            obj = getattr(obj, part)
+        return obj
+
+
+def entry_points(group: str) -> list[EntryPoint]:
+    """Entry points of ``group`` in the installed distributions on ``sys.path``.
+
+    Reads ``*.dist-info/entry_points.txt`` directly: importing importlib.metadata
+    costs more than the rest of ``composer --help``.
+    """
+    found: dict[tuple[str, str], EntryPoint] = {}
+    for folder in sys.path:
         try:
-            module = ep.load()
-        except Exception as exc:
-            manager.fail(dist, "entry point", _describe(exc), version)
+            entries = os.listdir(folder or ".")
+        except OSError:
             continue
-        manager.add(module, dist, "entry point", version)
+        for entry in entries:
+            if not entry.endswith((".dist-info", ".egg-info")):
+                continue
+            meta = Path(folder or ".") / entry
+            try:
+                text = (meta / "entry_points.txt").read_text(encoding="utf-8")
+            except OSError:
+                continue
+            points = _group(text, group)
+            if not points:
+                continue
+            dist, version = _name_version(meta, entry)
+            for name, value in points:
+                found.setdefault((dist, name), EntryPoint(name, value, dist, version))
+    return list(found.values())
+
+
+def _group(text: str, group: str) -> list[tuple[str, str]]:
+    points, inside = [], False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            inside = line[1:-1].strip() == group
+        elif inside and "=" in line and not line.startswith(("#", ";")):
+            name, _, value = line.partition("=")
+            points.append((name.strip(), value.strip()))
+    return points
+
+
+def _name_version(meta: Path, entry: str) -> tuple[str, str]:
+    """The distribution's name and version as its metadata spells them."""
+    name = version = ""
+    for filename in ("METADATA", "PKG-INFO"):
+        try:
+            with open(meta / filename, encoding="utf-8") as fh:
+                for line in fh:
+                    if not line.strip():
+                        break
+                    if line.startswith("Name:"):
+                        name = line[5:].strip()
+                    elif line.startswith("Version:"):
+                        version = line[8:].strip()
+            break
+        except OSError:
+            continue
+    stem = entry.rsplit(".", 1)[0]
+    fallback_name, _, fallback_version = stem.partition("-")
+    return name or fallback_name, version or fallback_version
 
 
 def _import_file(path: Path, name: str) -> Any:

@@ -1,16 +1,18 @@
-"""arXiv enrichment: titles (and authors) for items whose link is an arXiv paper.
+"""arXiv enrichment: titles for items whose link is an arXiv paper and that have none.
 
 One batched request to the arXiv API (``id_list=``) per run for the ids not yet in
-the state's cache, which keeps them forever (a version's metadata never changes).
-Offline, or when the API fails, the issue is left as it is.
+the plugin's state table ``arxiv_meta`` (title and authors), which keeps them
+forever: a version's metadata never changes. The title goes into the item, so
+issue.md carries it to every later render. Offline, or when the API fails, the
+issue is left as it is.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from composer.contract.hookspecs import hookimpl
-from composer.support.text import arxiv_id
+from composer import api
+from composer.api import hookimpl
 
 API = "https://export.arxiv.org/api/query"
 BATCH = 100
@@ -30,7 +32,7 @@ def wanting(issue) -> list:
     found = []
     for item in issue.items():
         if item.kind in ("paper", "link") and not item.title and item.url:
-            ident = arxiv_id(item.url)
+            ident = api.arxiv_id(item.url)
             if ident:
                 found.append((item, ident))
     return found
@@ -40,19 +42,22 @@ def lookup(ids: list[str], config, ctx) -> dict[str, tuple[str, list[str]]]:
     """{id: (title, authors)} from the state's cache and at most one API request."""
     import feedparser
 
-    from composer.support.http import FetchError, get
-
-    known = ctx.state.arxiv(ids) if ctx.state else {}
+    cache = ctx.state.table("arxiv_meta") if ctx.state else None
+    known = {}
+    for ident in ids:
+        found = cache.get(ident) if cache else None
+        if found:
+            known[ident] = (found["title"], found["authors"])
     missing = [i for i in dict.fromkeys(ids) if i not in known]
     if not missing or ctx.offline:
         return known
     try:
-        got = get(
+        got = api.http_get(
             config.api_url,
             timeout=config.timeout,
             params={"id_list": ",".join(missing[:BATCH]), "max_results": str(BATCH)},
         )
-    except FetchError as exc:
+    except api.FetchError as exc:
         ctx.warn(config.api_url, f"arXiv lookup failed ({exc}); titles left as they are")
         return known
     parsed = feedparser.parse(got.content)
@@ -63,12 +68,12 @@ def lookup(ids: list[str], config, ctx) -> dict[str, tuple[str, list[str]]]:
         return known
     fetched = {}
     for entry in parsed.entries:
-        ident = arxiv_id(entry.get("id", ""))
+        ident = api.arxiv_id(entry.get("id", ""))
         title = " ".join(entry.get("title", "").split())
         if ident and title:
             fetched[ident] = (title, [a.get("name", "") for a in entry.get("authors", [])])
-    if ctx.state and fetched:
-        ctx.state.store_arxiv(fetched)
+    for ident, (title, authors) in fetched.items() if cache else ():
+        cache.put(ident, {"title": title, "authors": authors})
     return {**known, **fetched}
 
 
@@ -81,10 +86,7 @@ def process_issue(issue, ctx):
     found = lookup([ident for _, ident in targets], config, ctx)
     for item, ident in targets:
         if ident in found:
-            title, authors = found[ident]
-            item.title = title
-            if authors:
-                item.meta["authors"] = authors
+            item.title = found[ident][0]
 
 
 @hookimpl

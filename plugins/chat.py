@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from composer.contract.hookspecs import hookimpl
-from composer.contract.model import Item
-from composer.contract.protocols import Block
-from composer.support.turns import parse_threads, serialize_turns, thread_score
+from composer import api
+from composer.api import Block, Item, hookimpl
 
 
 def opens_chat(label: str) -> bool:
@@ -16,16 +14,17 @@ class Chat:
     name = "chat"
     title = "讨论&杂谈"
     aliases = ("杂谈", "讨论与杂谈", "讨论和杂谈", "闲聊", "Chat", "D/F")
+    kinds = ("chat",)
     config = None
 
     def sniff(self, block: Block) -> float:
-        return thread_score(block, opens_chat) + 0.05
+        return api.thread_score(block, opens_chat) + 0.05
 
     def parse(self, block: Block) -> list[Item]:
-        return parse_threads(block, "chat", opens_chat)
+        return api.parse_threads(block, "chat", opens_chat)
 
     def serialize(self, items: list[Item]) -> str:
-        return "\n\n".join(serialize_turns(item.turns) for item in items)
+        return "\n\n".join(api.serialize_turns(item.turns) for item in items)
 
 
 @hookimpl

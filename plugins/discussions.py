@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from composer.contract.hookspecs import hookimpl
-from composer.contract.model import NOTE, Item, Turn
-from composer.contract.protocols import Block
-from composer.support.text import trim_lines
-from composer.support.turns import label_number, scan, serialize_turns
+from composer import api
+from composer.api import NOTE, Block, Item, Turn, hookimpl
 
 KIND = "discussion"
 TOPIC_MAX = 200
@@ -24,15 +21,16 @@ class Discussions:
     name = "discussions"
     title = "话题讨论"
     aliases = ("讨论", "话题", "专题讨论", "Discussion", "Discussions")
+    kinds = (KIND,)
     config = None
 
     def sniff(self, block: Block) -> float:
-        segs = scan(block)
+        segs = api.scan_turns(block)
         replies = [s for s in segs if s.label and _is_reply(s.label)]
         return 0.95 if replies else 0.0
 
     def parse(self, block: Block) -> list[Item]:
-        segs = scan(block)
+        segs = api.scan_turns(block)
         items: list[Item] = []
         current: Item | None = None
         for i, seg in enumerate(segs):
@@ -72,7 +70,7 @@ class Discussions:
         text = segs[i].text
         if "\n" in text or len(text) > TOPIC_MAX:
             return False
-        return _is_question(nxt) or (label_number(nxt) or 0) <= 1
+        return _is_question(nxt) or (api.label_number(nxt) or 0) <= 1
 
     def serialize(self, items: list[Item]) -> str:
         out = []
@@ -81,7 +79,7 @@ class Discussions:
             if item.text or "qlabel" in item.meta:
                 parts.append(f"{item.meta.get('qlabel', 'Q')}: {item.text}")
             if item.turns:
-                parts.append(serialize_turns(item.turns))
+                parts.append(api.serialize_turns(item.turns))
             out.append("\n\n".join(parts))
         return "\n\n".join(out)
 
@@ -97,11 +95,11 @@ def _next_label(segs, i) -> str | None:
 
 def _continue(item: Item, text: str) -> None:
     if item.turns:
-        item.turns[-1].text = trim_lines(item.turns[-1].text + "\n\n" + text)
+        item.turns[-1].text = api.trim_lines(item.turns[-1].text + "\n\n" + text)
     elif "qlabel" in item.meta:
-        item.text = trim_lines(item.text + "\n\n" + text)
+        item.text = api.trim_lines(item.text + "\n\n" + text)
     else:
-        item.title = trim_lines(item.title + "\n\n" + text)
+        item.title = api.trim_lines(item.title + "\n\n" + text)
 
 
 @hookimpl

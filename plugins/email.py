@@ -11,9 +11,9 @@ import importlib
 import re
 import sys
 import types
-from dataclasses import dataclass, field
 
-from composer.contract.hookspecs import hookimpl
+from composer import api
+from composer.api import hookimpl
 
 
 def _import_premailer():
@@ -60,32 +60,27 @@ def inline_css(html: str) -> str:
     ).transform()
 
 
-@dataclass
-class EmailConfig:
-    """``[email]``: headers of email.eml."""
-
-    __pydantic_config__ = {"extra": "forbid"}
-    sender: str = "AI 研究周报 <editor@example.org>"
-    to: list[str] = field(default_factory=list)
-    reply_to: str = ""
-    list_unsubscribe_post: bool = True
-
-
-CLIP_BYTES = 100 * 1024  # Gmail clips past ~102 KB: warn before that
-
-
 class EmailRenderer:
-    """email.html, plus email.eml: the same HTML with its text part, ready for SMTP."""
+    """email.html, plus email.eml: the same HTML with the text part (email.txt, when the
+    text renderer runs), addressed as ``[delivery.email]`` says."""
 
     name = "email"
     outputs = ("email.html", "email.eml")
+    faithful = ("email.html",)
+    after = ("text",)
+    config = None
 
-    config = EmailConfig
+    def check(self, files, ctx):
+        from composer.plugins.email_rules import email_rules
+        from composer.plugins.email_smtp import sender_rules
+
+        html = files.get("email.html")
+        return (email_rules(html) if html is not None else []) + sender_rules(ctx)
 
     def render(self, issue, ctx):
         from markupsafe import Markup
 
-        from composer.support.mdwriter import to_html
+        to_html = api.markdown_to_html
 
         def md(text: str):
             return Markup(f'<div class="md">{to_html(text)}</div>')
@@ -109,33 +104,15 @@ class EmailRenderer:
         client_css = env.get_template("email-client.css.j2").render()
         html = inline_css(page)
         html = html.replace("</head>", f"<style>{client_css}</style>\n</head>", 1)
+        from composer.plugins.email_rules import CLIP_BYTES, clip_message
+        from composer.plugins.email_smtp import message_for
+
         size = len(html.encode("utf-8"))
         if size > CLIP_BYTES:
-            from composer.pipeline.fidelity import clip_message
-
             ctx.warn("email.html", clip_message(html, size))
-        from composer.plugins.text import render_text
-
-        message = build_message(issue, ctx, html, render_text(issue, ctx))
+        text = ctx.rendered.get("email.txt")
+        message = message_for(issue, ctx, html, text, to=[])
         return {"email.html": html, "email.eml": message.as_bytes()}
-
-
-def build_message(issue, ctx, html: str, text: str):
-    """email.eml: headers from ``[email]``."""
-    from composer.support.mail import build_message as message
-
-    config = ctx.config_for("email")
-    return message(
-        subject=issue.title or ctx.settings.newsletter.title,
-        sender=config.sender,
-        to=config.to,
-        html=html,
-        text=text,
-        issue_id=issue.id,
-        unsubscribe=ctx.settings.newsletter.unsubscribe_url,
-        reply_to=config.reply_to,
-        one_click=config.list_unsubscribe_post,
-    )
 
 
 def preheader(issue) -> str:
@@ -151,3 +128,10 @@ def preheader(issue) -> str:
 @hookimpl
 def register_renderers(register):
     register(EmailRenderer())
+
+
+@hookimpl
+def register_deliverers(register):
+    from composer.plugins.email_smtp import SmtpDeliverer
+
+    register(SmtpDeliverer())

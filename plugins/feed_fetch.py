@@ -11,9 +11,9 @@ import threading
 import time
 from dataclasses import dataclass
 
-from composer.contract.model import Item
-from composer.support.http import FetchError, fetch
-from composer.support.workspace import week_bounds
+from composer.plugins.feed_store import FeedStore
+
+from composer.api import FetchError, Item, fetch, week_bounds
 
 
 @dataclass
@@ -31,8 +31,8 @@ class Outcome:
 
 def collect_feeds(config, ctx) -> list[Item]:
     sources = config.sources()
-    state = ctx.state
-    cached = {s.url: state.cached_feed(s.url) if state else None for s in sources}
+    store = FeedStore(ctx.state)
+    cached = {s.url: store.cached(s.url) for s in sources}
     outcomes = {} if ctx.offline else fetch_all(sources, config, cached)
     start, end = week_bounds(ctx.issue_id, ctx.settings.newsletter.timezone)
     items: list[Item] = []
@@ -74,7 +74,7 @@ def fetch_all(sources, config, cached: dict) -> dict[str, Outcome]:
     A feed not done ``config.timeout`` seconds after it started is given up (its
     thread is abandoned and replaced), so one hanging server cannot stall the issue.
     """
-    from composer.support.http import client
+    from composer.api import http_client as client
 
     jobs: queue.SimpleQueue = queue.SimpleQueue()
     for source in sources:
@@ -145,7 +145,7 @@ def _progress(total: int):
 
 def read_feed(source, outcome: Outcome | None, cached, ctx):
     """The parsed feed to use: this run's copy, or the last good one when it broke."""
-    state = ctx.state
+    store = FeedStore(ctx.state)
     name = source.name or source.url
     error = ""
     if outcome is None:  # offline
@@ -160,27 +160,18 @@ def read_feed(source, outcome: Outcome | None, cached, ctx):
             error = "304 Not Modified, but no stored copy"
         else:
             parsed = _parse(cached["body"], cached["content_type"], source.url)
-            if state:
-                state.feed_ok(source.url, name, len(parsed.entries))
+            store.ok(source.url, name, len(parsed.entries))
             return parsed
     if not error:
         parsed = outcome.parsed
         error = _broken(parsed)
         if not error:
-            if state:
-                state.store_feed(
-                    source.url,
-                    outcome.etag,
-                    outcome.last_modified,
-                    outcome.content_type,
-                    outcome.body,
-                )
-                state.feed_ok(
-                    source.url, source.name or parsed.feed.get("title", ""), len(parsed.entries)
-                )
+            store.store(
+                source.url, outcome.etag, outcome.last_modified, outcome.content_type, outcome.body
+            )
+            store.ok(source.url, source.name or parsed.feed.get("title", ""), len(parsed.entries))
             return parsed
-    if state:
-        state.feed_failed(source.url, name, error)
+    store.failed(source.url, name, error)
     if cached is not None:
         ctx.warn(source.url, f"feed broken ({error}); using the last good copy")
         return _parse(cached["body"], cached["content_type"], source.url)
@@ -226,7 +217,7 @@ def entries(parsed, source, config, ctx, start: dt.datetime, end: dt.datetime) -
         when = _when(entry)
         if when is None:
             key = entry.get("id") or entry.get("link") or entry.get("title", "")
-            if not ctx.state or ctx.state.undated_issue(f"{source.url} {key}", ctx.issue_id) != (
+            if FeedStore(ctx.state).undated_issue(f"{source.url} {key}", ctx.issue_id) != (
                 ctx.issue_id
             ):
                 continue

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from composer.plugins.links import parse_link_list, serialize_link_list
-
-from composer.contract.hookspecs import hookimpl
-from composer.contract.model import Item
-from composer.contract.protocols import Block
+from composer import api
+from composer.api import Block, Item, hookimpl
 
 FORBID = {"extra": "forbid"}
 
@@ -54,16 +51,17 @@ class Feeds:
     name = "feeds"
     title = "外部订阅"
     aliases = ("订阅", "Feeds", "From the web", "来自订阅")
+    kinds = ("link",)
     config = FeedsConfig
 
     def sniff(self, block: Block) -> float:
         return 0.0  # feed items arrive under their own heading
 
     def parse(self, block: Block) -> list[Item]:
-        return parse_link_list(block)
+        return api.parse_link_list(block, "link")
 
     def serialize(self, items: list[Item]) -> str:
-        return serialize_link_list(items)
+        return api.serialize_link_list(items)
 
     def collect(self, ctx) -> list[Item]:
         config = ctx.config_for(self.name)
@@ -77,3 +75,18 @@ class Feeds:
 @hookimpl
 def register_sections(register):
     register(Feeds())
+
+
+@hookimpl
+def register_commands(cli):
+    import click
+
+    @cli.command()
+    @click.option("--check", is_flag=True, help="Fetch every feed now; change nothing.")
+    @api.workspace_option
+    def feeds(check, workspace):
+        """Feed health per [feeds] URL; --check fetches them now (status, entries, errors)."""
+        from composer.plugins.feed_report import check_now, health
+
+        with api.open_context(workspace) as ctx:
+            (check_now if check else health)(ctx)

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import re
 
-from composer.contract.hookspecs import hookimpl
+from composer import api
+from composer.api import hookimpl
 
 
 class HugoRenderer:
     name = "hugo"
     outputs = ("post.md",)
+    faithful = ("post.md",)
     config = None
 
-    def render(self, issue, ctx):
-        from composer.pipeline.parse import dump_front_matter
-        from composer.support.mdwriter import MarkdownWriter
+    def check(self, files, ctx):
+        return post_rules(files["post.md"]) if "post.md" in files else []
 
-        writer = MarkdownWriter()
+    def render(self, issue, ctx):
+        writer = api.MarkdownWriter()
 
         def turn(label: str, text: str) -> str:
-            return label_first(f"**{label}**：", writer.write(text))
+            return api.label_first(f"**{label}**：", writer.write(text))
 
         meta = dict(issue.meta)
         meta.setdefault("title", issue.title or ctx.settings.newsletter.title)
@@ -37,42 +39,25 @@ class HugoRenderer:
             turn=turn,
             fmt="hugo",
             link=link,
-            quote=quote,
+            quote=api.blockquote,
             esc=writer.escape,
         )
-        return {"post.md": dump_front_matter(meta) + "\n" + squeeze(body)}
+        return {"post.md": api.dump_front_matter(meta) + "\n" + api.squeeze(body)}
 
 
-LIST_ITEM = re.compile(r"\d{1,9}[.)](\s|$)")
-
-
-def label_first(label: str, body: str) -> str:
-    """Put a turn label in front of its first paragraph, or on its own line before a block."""
-    first = body.split("\n", 1)[0]
-    block_start = first.startswith(("```", "- ", "> ", "#", "|", "    "))
-    if not body or block_start or LIST_ITEM.match(first):
-        return f"{label}\n\n{body}" if body else label
-    if body.startswith("*"):  # "**Q**：**粗体**" reads as a bold "：" to some editors
-        return f"{label} {body}"
-    return label + body
-
-
-def quote(text: str) -> str:
-    """Indent a follow-up turn as a blockquote."""
-    return "\n".join("> " + ln if ln else ">" for ln in text.split("\n"))
-
-
-def squeeze(text: str) -> str:
-    """At most one blank line between blocks, outside code fences."""
-    out: list[str] = []
-    fence = False
-    for line in text.split("\n"):
-        if line.lstrip().startswith("```"):
-            fence = not fence
-        if not fence and not line.strip() and out and not out[-1].strip():
-            continue
-        out.append(line.rstrip() if not fence else line)
-    return "\n".join(out).strip("\n") + "\n"
+def post_rules(md: str) -> list[api.Problem]:
+    """post.md needs front matter Hugo accepts: present, a title, no repeated key."""
+    if not md.startswith("---\n") or md.find("\n---", 3) == -1:
+        return [api.Problem("post.md", "front-matter", "no front matter", 1)]
+    front = md[4 : md.find("\n---", 3)]
+    keys = re.findall(r"(?m)^([A-Za-z_][\w-]*)\s*:", front)
+    out = [
+        api.Problem("post.md", "front-matter", f"repeats key {k}", blocking=False)
+        for k in sorted({k for k in keys if keys.count(k) > 1})
+    ]
+    if "title" not in keys:
+        out.append(api.Problem("post.md", "front-matter", "no title", 1, blocking=False))
+    return out
 
 
 @hookimpl

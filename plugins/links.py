@@ -2,121 +2,34 @@
 
 from __future__ import annotations
 
-import re
-
-from composer.contract.hookspecs import hookimpl
-from composer.contract.model import NOTE, Item
-from composer.contract.protocols import Block
-from composer.support.text import find_urls, split_at_url, trim_lines
+from composer import api
+from composer.api import Block, Item, hookimpl
 
 KIND = "link"
-BULLET = re.compile(r"^ {0,3}[-*+][ \t]+(.*)$")
-TITLE_END = re.compile(r"(\s+[-—–]+)?[\s:：]*$|\s+[-—–]+$")
-SOURCE = re.compile(r"^(?:来源|Source|source|via)[ \t]*[:：][ \t]*(.+)$")
-
-
-INDENT = "    "
-
-
-def _dedent(line: str) -> str:
-    """A continuation line without its indentation (up to four spaces or a tab)."""
-    if line.startswith("\t"):
-        return line[1:]
-    stripped = line.lstrip(" ")
-    return line[min(4, len(line) - len(stripped)) :]
-
-
-def split_link(content: str) -> tuple[str, str, str]:
-    """(title, url, note) of one list item's first line."""
-    title, url, note = split_at_url(content)
-    if not url:
-        return title, "", ""
-    while (shorter := TITLE_END.sub("", title)) != title:
-        title = shorter
-    return title, url, note
-
-
-def parse_link_list(block: Block, kind: str = KIND) -> list[Item]:
-    """Items of a ``- title: url`` list; other paragraphs become notes in place."""
-    items: list[Item] = []
-    lines: list[str] = []
-    blank = False
-
-    def finish() -> None:
-        if not items:
-            return
-        item = items[-1]
-        if item.kind == NOTE:
-            item.text = trim_lines(item.text + "\n" + "\n".join(lines)) if lines else item.text
-        else:
-            extra = []
-            for line in lines:
-                m = SOURCE.match(line.strip())
-                if m and not extra and "source" not in item.meta:
-                    item.meta["source"] = m.group(1).strip()
-                else:
-                    extra.append(_dedent(line))
-            note = trim_lines("\n".join(extra))
-            item.text = "\n\n".join(p for p in (item.text, note) if p)
-        lines.clear()
-
-    for offset, line in enumerate(block.lines):
-        m = BULLET.match(line)
-        if m:
-            finish()
-            title, url, note = split_link(m.group(1))
-            items.append(Item(kind, title=title, url=url, text=note, origin=block.where(offset)))
-        elif not line.strip():
-            lines.append("")
-            blank = True
-            continue
-        elif items and items[-1].kind != NOTE and (line.startswith((" ", "\t")) or not blank):
-            lines.append(line)
-        elif items and items[-1].kind == NOTE:
-            lines.append(line)
-        else:
-            finish()
-            items.append(Item(NOTE, text=line, origin=block.where(offset)))
-        blank = False
-    finish()
-    return items
-
-
-def serialize_link_list(items: list[Item]) -> str:
-    out = []
-    for item in items:
-        head = ": ".join(p for p in (item.title, item.url) if p)
-        lines = [f"- {head}"]
-        if item.source:
-            lines.append(f"{INDENT}来源：{item.source}")
-        if item.text:  # four spaces: no line of the note can read as a heading
-            lines += [f"{INDENT}{ln}" if ln else "" for ln in item.text.split("\n")]
-        out.append("\n".join(lines))
-    return "\n".join(out)
-
-
-def link_list_score(block: Block) -> float:
-    body = [ln for ln in block.lines if ln.strip()]
-    if not body or not BULLET.match(body[0]):
-        return 0.0
-    listy = all(BULLET.match(ln) or ln.startswith((" ", "\t")) for ln in body)
-    return 0.7 if listy and find_urls(block.text) else 0.0
 
 
 class Links:
     name = "links"
     title = "链接"
     aliases = ("链接分享", "Links", "延伸阅读", "推荐阅读", "外部链接", "相关链接")
+    kinds = (KIND,)
     config = None
 
     def sniff(self, block: Block) -> float:
-        return link_list_score(block)
+        return api.link_list_score(block)
 
     def parse(self, block: Block) -> list[Item]:
-        return parse_link_list(block)
+        return api.parse_link_list(block, KIND)
 
     def serialize(self, items: list[Item]) -> str:
-        return serialize_link_list(items)
+        return api.serialize_link_list(items)
+
+    def url_score(self, url: str) -> float:
+        """``composer add``: any link fits a link list."""
+        return 0.5
+
+    def item_for_url(self, url: str, note: str) -> Item:
+        return Item(KIND, url=url, text=api.fold(note))
 
 
 @hookimpl

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 
-from composer.contract.hookspecs import hookimpl
-from composer.contract.model import NOTE, Item
-from composer.contract.protocols import Block
-from composer.support.text import arxiv_id, find_urls, split_at_url, trim_lines
+from composer import api
+from composer.api import NOTE, Block, Item, hookimpl
 
 KIND = "paper"
 NUMBERED = re.compile(r"^(?:#{1,6}[ \t]*)?(\d{1,3})[ \t]*[.、)．][ \t]*(\S.*)$")
 QUOTED = re.compile(r"^(?:#{1,6}[ \t]*)?(《[^》\n]+》.*)$")
-FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 def _title_line(line: str, expected: int | None) -> str | None:
@@ -29,12 +26,12 @@ def _title_line(line: str, expected: int | None) -> str | None:
 
 def split_title(rest: str) -> tuple[str, str, str]:
     """(title, url, text after the url) of a title line."""
-    before, url, after = split_at_url(rest)
+    before, url, after = api.split_at_url(rest)
     if not url:
         return before, "", ""
     if before.endswith(("(", "（")) and after.startswith((")", "）")):  # 《T》(url)
         before, after = before[:-1].rstrip(), after[1:].lstrip()
-    if not before and after and not find_urls(after):
+    if not before and after and not api.find_urls(after):
         return after, url, ""
     return before, url, after
 
@@ -43,6 +40,7 @@ class Papers:
     name = "papers"
     title = "论文分享"
     aliases = ("论文分析", "论文", "论文推荐", "Papers", "Paper", "Reading")
+    kinds = (KIND,)
     config = None
 
     def sniff(self, block: Block) -> float:
@@ -50,19 +48,19 @@ class Papers:
         numbered = NUMBERED.match(first)
         if QUOTED.match(first) or (numbered and numbered.group(2).startswith("《")):
             return 0.8
-        if numbered and find_urls(block.text):
+        if numbered and api.find_urls(block.text):
             return 0.6
         return 0.0
 
     def parse(self, block: Block) -> list[Item]:
         items: list[Item] = []
         body: list[str] = []
-        fence = None
+        fences = api.Fences()
         number = None
         after_blank = True
 
         def close() -> None:
-            text = trim_lines("\n".join(body))
+            text = api.trim_lines("\n".join(body))
             body.clear()
             if not items or items[-1].kind == NOTE:
                 if text:
@@ -75,7 +73,7 @@ class Papers:
 
         for offset, line in enumerate(block.lines):
             heading = line.lstrip().startswith("#")
-            if fence is None and (after_blank or heading):
+            if not fences.open and (after_blank or heading):
                 rest = _title_line(line, None if number is None else number + 1)
                 if rest is not None:
                     close()
@@ -89,12 +87,17 @@ class Papers:
                     after_blank = True  # a list of titles needs no blank lines
                     continue
             after_blank = not line.strip()
-            m = FENCE.match(line)
-            if m:
-                fence = None if fence and m.group(1)[0] == fence[0] else (fence or m.group(1))
+            fences.step(line)
             body.append(line)
         close()
         return items
+
+    def url_score(self, url: str) -> float:
+        """``composer add``: an arXiv link is a paper."""
+        return 0.9 if api.arxiv_id(url) else 0.0
+
+    def item_for_url(self, url: str, note: str) -> Item:
+        return Item(KIND, url=url, text=api.fold(note))
 
     def serialize(self, items: list[Item]) -> str:
         out = []
@@ -107,11 +110,11 @@ class Papers:
 def _finish(item: Item, text: str) -> None:
     if not item.url:
         first, _, rest = text.partition("\n\n")
-        found = find_urls(first)
+        found = api.find_urls(first)
         if len(found) == 1 and first.strip() == found[0][2]:
-            item.url, text = found[0][2], trim_lines(rest)
+            item.url, text = found[0][2], api.trim_lines(rest)
     item.text = text
-    ids = [i for i in (arxiv_id(u) for _, _, u in find_urls(f"{item.url} {text}")) if i]
+    ids = [i for i in (api.arxiv_id(u) for _, _, u in api.find_urls(f"{item.url} {text}")) if i]
     if ids:
         item.meta["ids"] = list(dict.fromkeys(ids))
 

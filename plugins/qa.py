@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from composer.contract.hookspecs import hookimpl
-from composer.contract.model import Item
-from composer.contract.protocols import Block
-from composer.support.turns import parse_threads, serialize_turns, thread_score
+from composer import api
+from composer.api import Block, Item, hookimpl
 
 
 def opens_qa(label: str) -> bool:
@@ -20,16 +18,17 @@ class QA:
     name = "qa"
     title = "简短问答"
     aliases = ("问答", "Q&A", "QA", "简短问答&讨论&杂谈", "问答&讨论", "简短问答&杂谈")
+    kinds = ("qa",)
     config = None
 
     def sniff(self, block: Block) -> float:
-        return thread_score(block, opens_qa)
+        return api.thread_score(block, opens_qa)
 
     def parse(self, block: Block) -> list[Item]:
-        return parse_threads(block, "qa", opens_qa)
+        return api.parse_threads(block, "qa", opens_qa)
 
     def serialize(self, items: list[Item]) -> str:
-        return "\n\n".join(serialize_turns(item.turns) for item in items)
+        return "\n\n".join(api.serialize_turns(item.turns) for item in items)
 
 
 @hookimpl

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from composer.contract.hookspecs import hookimpl
+from composer.api import hookimpl
 
 
 def plain_writer():
-    from composer.support.mdwriter import MarkdownWriter
+    from composer.api import MarkdownWriter
 
     class PlainWriter(MarkdownWriter):
         """Markdown -> readable plain text: links as ``text <URL>``, no markup."""
@@ -89,6 +89,7 @@ def wrap(line: str, limit: int = WIDTH) -> str:
 class TextRenderer:
     name = "text"
     outputs = ("email.txt",)
+    faithful = ("email.txt",)
     config = None
 
     def render(self, issue, ctx):
@@ -97,13 +98,6 @@ class TextRenderer:
 
 def render_text(issue, ctx) -> str:
     """The plain-text version of an issue (also the text part of email.eml)."""
-    key = ("text", id(issue))
-    if key not in ctx.memo:
-        ctx.memo[key] = _render_text(issue, ctx)
-    return ctx.memo[key]
-
-
-def _render_text(issue, ctx) -> str:
     writer = plain_writer()
 
     def turn(label: str, text: str) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from composer.contract.hookspecs import hookimpl
+from composer import api
+from composer.api import hookimpl
 
 WEIXIN = re.compile(r"^https?://mp\.weixin\.qq\.com/", re.I)
 BARE_OPEN, BARE_CLOSE = "\x02", "\x03"
@@ -30,7 +31,7 @@ class Citations:
 
 
 def wechat_writer(citations: Citations):
-    from composer.support.mdwriter import MarkdownWriter
+    from composer.api import MarkdownWriter
 
     class WechatWriter(MarkdownWriter):
         hard_break = "\n"
@@ -83,11 +84,16 @@ def space_bare_urls(text: str) -> str:
 class WechatRenderer:
     name = "wechat"
     outputs = ("wechat.md",)
+    faithful = ("wechat.md",)
     config = None
 
-    def render(self, issue, ctx):
-        from composer.plugins.hugo import label_first, quote, squeeze
+    def check(self, files, ctx):
+        from composer.plugins.wechat_rules import wechat_rules
 
+        return wechat_rules(files["wechat.md"]) if "wechat.md" in files else []
+
+    def render(self, issue, ctx):
+        label_first, squeeze = api.label_first, api.squeeze
         citations = Citations()
         writer = wechat_writer(citations)
 
@@ -114,7 +120,7 @@ class WechatRenderer:
             turn=turn,
             fmt="wechat",
             link=link,
-            quote=quote,
+            quote=api.blockquote,
             citations=citations,
             cite_line=cite_line,
             esc=writer.escape,

@@ -18,6 +18,16 @@ SAMPLES = sorted((Path(__file__).parent / "samples").glob("*.txt"))
 SHARED_TOOLS = ROOT.parent / "shared" / "tools"
 
 
+def check_outputs(source: str, outdir: Path) -> list:
+    """Lost URLs and sentences, and missing files, of the built-in renderers' outputs."""
+    from composer.app import open_app
+    from composer.pipeline.check import renderer_problems
+
+    app = open_app(None, plugins="builtins")
+    problems = renderer_problems(app, source, outdir, app.context(""))
+    return [p for p in problems if p.rule in ("lost-url", "lost-text", "missing-output")]
+
+
 @pytest.fixture
 def run(tmp_path):
     """Run the real ``composer`` command in a subprocess; returns CompletedProcess."""
@@ -44,6 +54,16 @@ def workspace(tmp_path):
     ws = tmp_path / "ws"
     shutil.copytree(
         ROOT / "issues", ws, ignore=shutil.ignore_patterns("out", "issue.md*", ".composer")
+    )
+    return ws
+
+
+def make_sendable(ws: Path) -> Path:
+    """The example workspace with real-looking addresses (weekly.test) instead of its
+    example.org placeholders, which `composer check` refuses to send with."""
+    config = ws / "composer.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("example.org", "weekly.test"), encoding="utf-8"
     )
     return ws
 

@@ -35,7 +35,7 @@ class Inbox:
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):
-    ok = auth_data.login == b"editor@example.org" and auth_data.password == SMTP_PASSWORD.encode()
+    ok = auth_data.login == b"editor@weekly.test" and auth_data.password == SMTP_PASSWORD.encode()
     return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
 
 
@@ -68,7 +68,7 @@ def configure_smtp(ws: Path, port: int, extra: str = "") -> None:
 [delivery.email]
 smtp_host = "127.0.0.1"
 smtp_port = {port}
-from = "AI 周报 <editor@example.org>"
-to = ["review@example.org", "second@example.org"]
+from = "AI 周报 <editor@weekly.test>"
+to = ["review@weekly.test", "second@weekly.test"]
 {extra}""",
     )

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
-
-from composer.pipeline.fidelity import check_outputs
+from conftest import SAMPLES, check_outputs
 
 OUTPUTS = ("email.html", "email.txt", "wechat.md", "post.md", "email.eml")
 
@@ -120,7 +118,7 @@ def test_unreadable_input_gets_one_clear_line(run, tmp_path, data, expected):
 
 def test_missing_file_is_named(run, tmp_path):
     result = run("render", "nope.txt")
-    assert result.returncode == 1
+    assert result.returncode == 2  # a usage error, like a malformed issue id
     assert "nope.txt" in one_error_line(result)
 
 

@@ -400,7 +400,7 @@ def test_add_collects_links_and_files_into_this_weeks_notes(run, tmp_path, https
     extra.write_text("## 简短问答\n\nQ: 从文件加的\n", encoding="utf-8")
     assert run("add", extra, "--issue", ISSUE, "-w", root).returncode == 0
     inbox = (root / ISSUE / "notes" / "inbox.md").read_text(encoding="utf-8")
-    assert "1. 《A Paper About Long Context》 https://arxiv.org/abs/2401.00001" in inbox
+    assert "1. A Paper About Long Context https://arxiv.org/abs/2401.00001" in inbox
     assert "- https://blog.example/x\n    值得一读" in inbox
     assert (root / ISSUE / "notes" / "draft.txt").exists()
     bad = run("add", "ftp://x.example/file", "-w", root)

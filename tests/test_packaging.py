@@ -11,9 +11,7 @@ import venv
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES
-
-from composer.pipeline.fidelity import check_outputs
+from conftest import ROOT, SAMPLES, check_outputs
 
 pytestmark = pytest.mark.slow
 
@@ -108,9 +106,11 @@ def test_editable_install_finds_templates_and_plugins(tmp_path):
 
 
 def test_plugins_new_scaffolds_a_package_that_passes_its_own_tests(run, tmp_path):
-    result = run("plugins", "new", "talks", "--dir", tmp_path)
+    result = run("plugins", "new", "demo-digest", "--dir", tmp_path)
     assert result.returncode == 0, result.stderr
-    package = tmp_path / "composer-talks"
+    assert f"{sys.executable} -m pip install -e" in result.stdout
+    package = tmp_path / "composer-demo-digest"
+    assert (package / "composer_demo_digest" / "__init__.py").is_file()
     python = make_venv(tmp_path / "venv")
     pip_into(python, "-e", str(ROOT))
     pip_into(python, "-e", str(package))
@@ -121,7 +121,7 @@ def test_plugins_new_scaffolds_a_package_that_passes_its_own_tests(run, tmp_path
         cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin"},
     )
-    row = next(ln for ln in listed.stdout.splitlines() if ln.startswith("composer-talks"))
+    row = next(ln for ln in listed.stdout.splitlines() if ln.startswith("composer-demo-digest"))
     assert "0.1.0" in row and row.rstrip().endswith("ok")
     tests = subprocess.run(
         [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", package],
@@ -131,7 +131,19 @@ def test_plugins_new_scaffolds_a_package_that_passes_its_own_tests(run, tmp_path
         env={"PATH": "/usr/bin:/bin"},
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "2 passed" in tests.stdout
-    again = run("plugins", "new", "talks", "--dir", tmp_path)
+    assert "3 passed" in tests.stdout
+    (tmp_path / "composer.toml").write_text(
+        '[plugins]\ndisable = ["composer-demo-digest"]\n', encoding="utf-8"
+    )
+    listed = subprocess.run(
+        [python, "-m", "composer", "plugins"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    row = next(ln for ln in listed.stdout.splitlines() if ln.startswith("composer-demo-digest"))
+    assert row.rstrip().endswith("disabled")
+    again = run("plugins", "new", "demo-digest", "--dir", tmp_path)
     assert again.returncode == 1 and "already exists" in again.stderr
     assert run("plugins", "new", "Bad-Name", "--dir", tmp_path).returncode == 2

@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SAMPLES, SHARED_TOOLS
+from conftest import SAMPLES, SHARED_TOOLS, check_outputs
 
-from composer.pipeline.fidelity import check_outputs, visible_html
+from composer.pipeline.fidelity import visible_html
 
 HOSTILE = """## 简短问答
 
@@ -197,7 +197,8 @@ def test_email_eml_is_multipart_base64_with_list_headers(run, tmp_path):
 
     (tmp_path / "composer.toml").write_text(
         '[newsletter]\nunsubscribe_url = "https://example.org/u?id=1"\n\n'
-        '[email]\nsender = "AI 周报 <editor@example.org>"\nto = ["review@example.org"]\n',
+        '[delivery.email]\nsmtp_host = "127.0.0.1"\nfrom = "AI 周报 <editor@example.org>"\n'
+        'to = ["review@example.org"]\n',
         encoding="utf-8",
     )
     out = tmp_path / "out"

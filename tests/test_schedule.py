@@ -20,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import make_sendable
 from smtp_server import append_config, configure_smtp
 
 from composer.support.crontab import CronError, fire_times, make_trigger, weekdays
@@ -76,6 +77,7 @@ def test_bad_crontab_lines_say_why(expr, reason):
 
 
 def schedule_ws(workspace: Path, cron="0 9 * * fri", action="draft") -> Path:
+    make_sendable(workspace)
     append_config(workspace, f'[schedule]\ncron = "{cron}"\naction = "{action}"\n')
     return workspace
 

@@ -6,6 +6,7 @@ import email
 import email.policy
 
 import pytest
+from conftest import make_sendable
 from smtp_server import SMTP_PASSWORD, append_config, configure_smtp, free_port
 
 ISSUE = "2023-W47"
@@ -14,6 +15,7 @@ PASSWORD = SMTP_PASSWORD
 
 @pytest.fixture
 def drafted(run, workspace):
+    make_sendable(workspace)
     result = run("draft", "-w", workspace, "--issue", ISSUE, "--offline")
     assert result.returncode == 0, result.stderr
     return workspace
@@ -23,15 +25,15 @@ def test_send_delivers_a_lossless_multipart_message(run, drafted, smtp):
     configure_smtp(drafted, smtp.port)
     result = run("send", ISSUE, "-w", drafted)
     assert result.returncode == 0, result.stderr
-    assert "email: sent 2023-W47 to review@example.org, second@example.org" in result.stdout
+    assert "email: sent 2023-W47 to review@weekly.test, second@weekly.test" in result.stdout
     [envelope] = smtp.inbox.envelopes
-    assert envelope.mail_from == "editor@example.org"
-    assert envelope.rcpt_tos == ["review@example.org", "second@example.org"]
+    assert envelope.mail_from == "editor@weekly.test"
+    assert envelope.rcpt_tos == ["review@weekly.test", "second@weekly.test"]
     message = email.message_from_bytes(envelope.content, policy=email.policy.default)
     assert message.get_content_type() == "multipart/alternative"
     assert message["Subject"] == f"AI 研究周报 {ISSUE}"
     assert message["Message-ID"] and message["Date"]
-    assert message["List-Unsubscribe"] == "<mailto:editor@example.org?subject=unsubscribe>"
+    assert message["List-Unsubscribe"] == "<mailto:editor@weekly.test?subject=unsubscribe>"
     text, html = message.get_payload()
     assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
     assert html["Content-Transfer-Encoding"] == "base64"
@@ -45,19 +47,19 @@ def test_one_click_unsubscribe_headers_with_an_https_url(run, drafted, smtp):
     config = drafted / "composer.toml"
     config.write_text(
         config.read_text(encoding="utf-8").replace(
-            "mailto:editor@example.org?subject=unsubscribe", "https://example.org/unsubscribe"
+            "mailto:editor@weekly.test?subject=unsubscribe", "https://weekly.test/unsubscribe"
         ),
         encoding="utf-8",
     )
     configure_smtp(drafted, smtp.port)
     assert run("send", ISSUE, "-w", drafted).returncode == 0
     message = email.message_from_bytes(smtp.inbox.envelopes[0].content, policy=email.policy.default)
-    assert message["List-Unsubscribe"] == "<https://example.org/unsubscribe>"
+    assert message["List-Unsubscribe"] == "<https://weekly.test/unsubscribe>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_the_sent_html_part_keeps_every_url_and_sentence(run, drafted, smtp, tmp_path):
-    from composer.pipeline.fidelity import check_outputs
+    from conftest import check_outputs
 
     configure_smtp(drafted, smtp.port)
     assert run("send", ISSUE, "-w", drafted).returncode == 0
@@ -78,7 +80,7 @@ def test_an_issue_is_sent_once_unless_resend(run, drafted, smtp):
     again = run("send", ISSUE, "-w", drafted)
     assert again.returncode == 1
     [line] = [ln for ln in again.stderr.splitlines() if ln.startswith("Error:")]
-    assert "already sent" in line and "review@example.org" in line
+    assert "already sent" in line and "review@weekly.test" in line
     assert len(smtp.inbox.envelopes) == 1
     assert run("send", ISSUE, "-w", drafted, "--resend").returncode == 0
     assert len(smtp.inbox.envelopes) == 2
@@ -88,7 +90,7 @@ def test_dry_run_prints_and_sends_nothing(run, drafted, smtp):
     configure_smtp(drafted, smtp.port)
     result = run("send", ISSUE, "-w", drafted, "--dry-run")
     assert result.returncode == 0, result.stderr
-    assert "review@example.org, second@example.org" in result.stdout
+    assert "review@weekly.test, second@weekly.test" in result.stdout
     assert f"AI 研究周报 {ISSUE}" in result.stdout and "KB" in result.stdout
     assert smtp.inbox.envelopes == []
     assert run("send", ISSUE, "-w", drafted).returncode == 0  # a dry run is not a send
@@ -96,16 +98,16 @@ def test_dry_run_prints_and_sends_nothing(run, drafted, smtp):
 
 def test_to_replaces_the_recipients(run, drafted, smtp):
     configure_smtp(drafted, smtp.port)
-    result = run("send", ISSUE, "-w", drafted, "--to", "me@example.org")
+    result = run("send", ISSUE, "-w", drafted, "--to", "me@weekly.test")
     assert result.returncode == 0, result.stderr
-    assert smtp.inbox.envelopes[0].rcpt_tos == ["me@example.org"]
+    assert smtp.inbox.envelopes[0].rcpt_tos == ["me@weekly.test"]
     real = run("send", ISSUE, "-w", drafted)  # a proof is not the issue's delivery
     assert real.returncode == 0, real.stderr
-    assert smtp.inbox.envelopes[1].rcpt_tos == ["review@example.org", "second@example.org"]
+    assert smtp.inbox.envelopes[1].rcpt_tos == ["review@weekly.test", "second@weekly.test"]
 
 
 def test_auth_uses_the_password_from_the_environment_only(run, drafted, smtp):
-    configure_smtp(drafted, smtp.port, 'username = "editor@example.org"\n')
+    configure_smtp(drafted, smtp.port, 'username = "editor@weekly.test"\n')
     result = run("send", ISSUE, "-w", drafted, env={"COMPOSER_SMTP_PASSWORD": PASSWORD})
     assert result.returncode == 0, result.stderr
     assert len(smtp.inbox.envelopes) == 1
@@ -118,8 +120,8 @@ def test_auth_uses_the_password_from_the_environment_only(run, drafted, smtp):
 @pytest.mark.parametrize(
     ("extra", "env", "reason"),
     [
-        ('username = "editor@example.org"\n', {"COMPOSER_SMTP_PASSWORD": "wrong"}, "refused"),
-        ('username = "editor@example.org"\n', {"COMPOSER_SMTP_PASSWORD": ""}, "is empty"),
+        ('username = "editor@weekly.test"\n', {"COMPOSER_SMTP_PASSWORD": "wrong"}, "refused"),
+        ('username = "editor@weekly.test"\n', {"COMPOSER_SMTP_PASSWORD": ""}, "is empty"),
         ("", {}, "recipient refused: x@nobody.example"),
     ],
     ids=["bad-password", "no-password", "rejected-recipient"],
@@ -190,7 +192,7 @@ def test_a_bad_delivery_key_names_file_line_and_plugin(run, drafted):
     result = run("send", ISSUE, "-w", drafted)
     assert result.returncode == 2
     assert "unknown key 'smtp_prot' in [delivery.email]" in result.stderr
-    assert "composer.toml:" in result.stderr and "(plugin delivery)" in result.stderr
+    assert "composer.toml:" in result.stderr and "(plugin email)" in result.stderr
 
 
 @pytest.mark.parametrize("mode", ["starttls", "ssl"])
@@ -213,7 +215,7 @@ def test_tls_modes_with_auth(run, drafted, certificate, mode):
     )
     server.start()
     try:
-        configure_smtp(drafted, server.port, f'{mode} = true\nusername = "editor@example.org"\n')
+        configure_smtp(drafted, server.port, f'{mode} = true\nusername = "editor@weekly.test"\n')
         env = {"COMPOSER_SMTP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(cert)}
         result = run("send", ISSUE, "-w", drafted, env=env)
         assert result.returncode == 0, result.stderr

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from composer.app import App
-from composer.errors import Refusal, UsageError
-from composer.pipeline.assemble import assemble, note_files, read_issue
-from composer.pipeline.parse import serialize_issue
+from composer.contract.protocols import Report
+from composer.errors import Refusal
+from composer.pipeline.assemble import assemble, note_files
+from composer.pipeline.parse import parse_text, serialize_issue
 from composer.pipeline.render import render_issue
 from composer.support.state import State
-from composer.support.workspace import ISSUE_ID, atomic_write, current_issue_id
+from composer.support.workspace import atomic_write
+from composer.support.workspace import resolve_issue_id as check_issue_id
 
 
 @dataclass
@@ -33,18 +35,23 @@ def sha256(data: bytes) -> str:
 
 
 def resolve_issue_id(app: App, issue_id: str | None) -> str:
-    if issue_id is None:
-        return current_issue_id(app.settings.newsletter.timezone)
-    if not ISSUE_ID.match(issue_id):
-        raise UsageError(f"'{issue_id}' is not an issue id", "issue ids are ISO weeks: 2026-W48")
-    return issue_id
+    """``issue_id`` checked (a real ISO week), else this week's id."""
+    return check_issue_id(issue_id, app.settings.newsletter.timezone)
+
+
+def edited(app: App, issue_md: Path, issue_id: str) -> bool:
+    """Was ``issue_md`` changed since ``composer draft`` wrote it?"""
+    with State(app.workspace) as state:
+        return _edited(state, issue_md, issue_id)
+
+
+def _edited(state: State, issue_md: Path, issue_id: str) -> bool:
+    return issue_md.exists() and state.generated_hash(issue_id) != sha256(issue_md.read_bytes())
 
 
 def protect(state: State, issue_md: Path, issue_id: str, force: bool) -> Path | None:
     """Refuse to overwrite an issue.md edited since it was generated (backup with force)."""
-    if not issue_md.exists():
-        return None
-    if state.generated_hash(issue_id) == sha256(issue_md.read_bytes()):
+    if not _edited(state, issue_md, issue_id):
         return None
     if not force:
         raise EditedIssue(
@@ -74,9 +81,10 @@ def draft(
         today = dt.datetime.now().date().isoformat()
         title = f"{app.settings.newsletter.title} {issue_id}"
         issue = assemble(app, issue_id, notes, ctx, title, today)
-        text = serialize_issue(issue, app.sections)
+        text = serialize_issue(issue, app.sections, app.report)
         atomic_write(issue_md, text)
         state.record_generated(issue_id, sha256(text.encode("utf-8")))
-    final = read_issue(app, issue_md, f"{issue_id}/issue.md")
+    # what is rendered is what issue.md says; its warnings were given for the notes
+    final = parse_text(text, f"{issue_id}/issue.md", app.sections, Report(), app.broken_plugin)
     outputs = render_issue(app, final, folder / "out")
     return DraftResult(issue_id, issue_md, outputs, backup)

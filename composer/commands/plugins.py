@@ -1,176 +1,161 @@
-"""``composer plugins new NAME``: a plugin package that installs and passes its test."""
+"""``composer plugins`` (list) and ``composer plugins new NAME`` (scaffold), and the
+plugin commands the command line offers."""
 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
+import click
+
 from composer.errors import Refusal, UsageError
-from composer.support.workspace import atomic_write
 
-PYPROJECT = """[build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "composer-{name}"
-version = "0.1.0"
-description = "A {name} section for newsletter-composer"
-readme = "README.md"
-requires-python = ">=3.11"
-dependencies = ["newsletter-composer>={version}"]
-
-[project.optional-dependencies]
-test = ["pytest>=8"]
-
-[project.entry-points.composer]
-{name} = "{module}"
-
-[tool.setuptools]
-packages = ["{module}"]
-
-[tool.setuptools.package-data]
-{module} = ["templates/sections/*.j2"]
-"""
-
-MODULE = '''"""composer-{name}: a "{name}" section for newsletter-composer.
-
-In notes, under a heading `## {title}`, each line `- text https://url` is an item.
-"""
-
-from __future__ import annotations
-
-from dataclasses import dataclass
-
-from composer.contract.hookspecs import hookimpl
-from composer.contract.model import NOTE, Item
-from composer.support.text import find_urls
-
-COMPOSER_API = "1"
+NAME = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 
 
-@dataclass
-class Config:
-    """``[{name}]`` in composer.toml."""
+def _workspace(workspace: Path | None) -> Path | None:
+    from composer.errors import WorkspaceError
+    from composer.support.workspace import find_workspace
 
-    __pydantic_config__ = {{"extra": "forbid"}}
-    greeting: str = ""
-
-
-class Section:
-    name = "{name}"
-    title = "{title}"
-    aliases = ("{name}",)
-    config = Config
-
-    def sniff(self, block) -> float:
-        return 0.0
-
-    def parse(self, block) -> list[Item]:
-        items = []
-        for offset, line in enumerate(block.lines):
-            if line.startswith("- "):
-                text, url = line[2:].strip(), ""
-                found = find_urls(text)
-                if found:
-                    start, end, url = found[0]
-                    text = (text[:start] + text[end:]).strip()
-                items.append(Item("{name}", title=text, url=url, origin=block.where(offset)))
-            elif line.strip():
-                items.append(Item(NOTE, text=line, origin=block.where(offset)))
-        return items
-
-    def serialize(self, items: list[Item]) -> str:
-        return "\\n".join(f"- {{i.title}} {{i.url}}".rstrip() for i in items)
-
-    def collect(self, ctx) -> list[Item]:
-        greeting = ctx.config_for(self.name).greeting
-        return [Item("{name}", title=greeting)] if greeting else []
+    try:
+        return find_workspace(workspace)
+    except WorkspaceError:
+        if workspace is not None:
+            raise
+        return None
 
 
-@hookimpl
-def register_sections(register):
-    register(Section())
-'''
+def _load(ws: Path | None):
+    """Plugins as the workspace lists them, without validating its other settings."""
+    from composer.plugin_manager import load_plugins
+    from composer.support.config import plugin_lists
+    from composer.support.workspace import CONFIG_NAME
 
-TEMPLATES = {
-    "email": '{{% for item in section.items %}}<p style="font-size:15px;line-height:1.75">'
-    '{{% if item.url %}}<a href="{{{{ item.url }}}}">{{{{ item.title or item.url }}}}</a>'
-    "{{% else %}}{{{{ item.title or item.text }}}}{{% endif %}}</p>\n{{% endfor %}}\n",
-    "text": "{{% for item in section.items %}}* {{{{ item.title or item.text }}}}"
-    "{{% if item.url %}} <{{{{ item.url }}}}>{{% endif %}}\n{{% endfor %}}\n",
-    "wechat": "{{% for item in section.items %}}- {{{{ link(item.title, item.url) if item.title "
-    "else md(item.text) }}}}\n{{% endfor %}}\n",
-    "hugo": "{{% for item in section.items %}}- {{{{ link(item.title, item.url) if item.title "
-    "else md(item.text) }}}}\n{{% endfor %}}\n",
-}
-
-TEST = '''"""{module}, tested through composer itself."""
-
-import os
-import subprocess
-import sys
-
-from composer.pipeline.parse import parse_text, serialize_issue
-from composer.plugin_manager import load_plugins
-from composer.contract.protocols import Report
-
-NOTES = "## {title}\\n\\n- 第一条 https://example.org/a\\n- 第二条\\n"
+    local, disable = plugin_lists(ws / CONFIG_NAME if ws else None)
+    return load_plugins(local=local, workspace=ws, disable=disable)
 
 
-def test_parse_round_trip():
-    sections = load_plugins(env="composer-{name}").sections()
-    issue = parse_text(NOTES, "n.md", sections, Report())
-    items = issue.sections[0].items
-    expected = [("第一条", "https://example.org/a"), ("第二条", "")]
-    assert [(i.title, i.url) for i in items] == expected
-    assert parse_text(serialize_issue(issue, sections), "n.md", sections, Report()) == issue
+def list_plugins(workspace: Path | None) -> None:
+    """Print name, version, source, hooks and status of every plugin."""
+    from composer.commands.common import print_table
+
+    manager = _load(_workspace(workspace))
+    for hook in ("register_sections", "register_renderers", "register_deliverers"):
+        manager.registered(hook)  # a registration that fails marks its plugin broken
+    manager.registered("register_settings")
+    rows = [
+        (i.name, i.version or "-", i.source, ",".join(i.hooks) or "-", i.status)
+        for i in manager.infos.values()
+    ]
+    print_table(("NAME", "VERSION", "SOURCE", "HOOKS", "STATUS"), rows)
 
 
-def test_renders_in_every_format(tmp_path):
-    source = tmp_path / "n.md"
-    source.write_text(NOTES, encoding="utf-8")
-    env = dict(os.environ, COMPOSER_PLUGINS="builtins,composer-{name}")
-    result = subprocess.run(
-        [sys.executable, "-m", "composer", "render", str(source), "--out", str(tmp_path / "out")],
-        env=env, capture_output=True, text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    for name in ("email.html", "email.txt", "wechat.md", "post.md"):
-        assert "第一条" in (tmp_path / "out" / name).read_text(encoding="utf-8")
-'''
+def plugin_commands(core: set[str], local: bool) -> dict[str, tuple[str, click.Command]]:
+    """{name: (plugin, command)} of plugin commands; ``local``: the workspace's plugins
+    too (reads its ``[plugins]`` table), else built-in and installed ones only."""
+    from composer.plugin_manager import load_plugins
 
-README = """# composer-{name}
-
-A "{name}" section for newsletter-composer, made with `composer plugins new {name}`.
-
-```sh
-pip install -e '.[test]' && pytest
-composer plugins          # lists composer-{name}
-```
-
-Notes: under `## {title}`, one `- text https://url` line per item. Templates are in
-`{module}/templates/sections/`; a workspace overrides any of them file by file.
-"""
+    manager = _load(_workspace(None)) if local else load_plugins()
+    found: dict[str, tuple[str, click.Command]] = {}
+    for name, result in manager.call("register_commands", cli=_Collector(found)):
+        if getattr(result, "error", None):
+            click.secho(
+                f"warning: plugin {name}: register_commands failed ({result.error})",
+                fg="yellow",
+                err=True,
+            )
+        for command, (owner, obj) in list(found.items()):
+            if owner == "":
+                found[command] = (name, obj)
+    for command in core & set(found):
+        owner = found.pop(command)[0]
+        click.secho(f"warning: plugin {owner}: command {command!r} is taken", fg="yellow", err=True)
+    return found
 
 
-def new_plugin(name: str, parent: Path) -> Path:
-    """Write the package ``composer-NAME`` into ``parent``; returns its folder."""
-    if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", name):
+class _Collector(click.Group):
+    """Stands in for the ``composer`` group while plugins register their commands."""
+
+    def __init__(self, into: dict[str, tuple[str, click.Command]]) -> None:
+        super().__init__("composer")
+        self.into = into
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        self.into.setdefault(name or cmd.name, ("", cmd))
+
+
+def refuse_if_disabled(command: str, plugin: str) -> None:
+    """Refuse a built-in or installed plugin's command in a workspace that disables it."""
+    if not plugin:
+        return
+    from composer.plugin_manager import load_plugins
+    from composer.support.config import plugin_lists
+    from composer.support.workspace import CONFIG_NAME
+
+    ws = _workspace(None)
+    local, disable = plugin_lists(ws / CONFIG_NAME if ws else None)
+    if not disable:
+        return
+    manager = load_plugins(local=(), workspace=ws, disable=disable)
+    info = manager.infos.get(plugin)
+    if info is not None and info.disabled:
         raise UsageError(
-            f"'{name}' is not a plugin name", "use lower-case letters, digits and _ (e.g. events)"
+            f"`composer {command}` belongs to the plugin {plugin}, "
+            f"which {ws / CONFIG_NAME} disables",
+            "remove it from [plugins] disable to use this command",
         )
-    from composer import __version__
 
-    folder = parent / f"composer-{name}"
+
+def taken_names(workspace: Path | None) -> dict[str, str]:
+    """Names a new plugin may not take: {name: what already has it}."""
+    manager = _load(_workspace(workspace))
+    taken = {}
+    for info in manager.infos.values():
+        for name in (info.name, *info.aliases):
+            taken[name] = f"the plugin {info.name}"
+    for owner, stype in manager.registered("register_sections"):
+        taken[stype.name] = f"a section type of the plugin {owner}"
+    return taken
+
+
+def new_plugin_command(name: str, parent: Path, workspace: Path | None) -> None:
+    folder = new_plugin(name, parent, taken_names(workspace))
+    python = sys.executable
+    click.echo(f"created {folder}")
+    click.echo(f"next: {python} -m pip install -e '{folder}[test]' && {python} -m pytest {folder}")
+
+
+def new_plugin(name: str, parent: Path, taken: dict[str, str] | None = None) -> Path:
+    """Write the package ``composer-NAME`` into ``parent``; returns its folder."""
+    from composer import __version__
+    from composer.commands.plugin_skeleton import MODULE, PYPROJECT, README, TEMPLATES, TEST
+    from composer.support.workspace import atomic_write
+
+    if not NAME.fullmatch(name) or len(name) > 40:
+        raise UsageError(
+            f"'{name}' is not a plugin name",
+            "use lower-case letters and digits, words joined by - or _ (e.g. demo-digest)",
+        )
+    dist = f"composer-{name.replace('_', '-')}"
+    for candidate in (name, dist):
+        if candidate in (taken or {}):
+            raise UsageError(f"'{candidate}' is already {taken[candidate]}", "choose another name")
+    folder = parent / dist
     if folder.exists():
         raise Refusal(f"{folder} already exists", "choose another name or folder")
-    module = f"composer_{name}"
-    values = {"name": name, "module": module, "title": name.title(), "version": __version__}
+    module = dist.replace("-", "_")
+    values = {
+        "name": name,
+        "dist": dist,
+        "module": module,
+        "title": name.replace("-", " ").replace("_", " ").title(),
+        "version": __version__,
+    }
     files = {
         "pyproject.toml": PYPROJECT.format(**values),
         f"{module}/__init__.py": MODULE.format(**values),
-        f"tests/test_{name}.py": TEST.format(**values),
+        f"tests/test_{module.removeprefix('composer_')}.py": TEST.format(**values),
         "README.md": README.format(**values),
     }
     for fmt, template in TEMPLATES.items():

@@ -171,3 +171,31 @@ def serve(preview: Preview, port: int, language: str, ready=None, stop=None) -> 
         server.shutdown()
         server.server_close()
         time.sleep(0)
+
+
+def preview_builder(source: str | None, workspace):
+    """(build function, watched paths, language) for ``composer preview``."""
+    from composer.commands.common import locate, open_app
+    from composer.pipeline.assemble import read_issue
+    from composer.pipeline.render import render_issue
+
+    app, path, _, label = locate(source, Path("."), workspace)
+    watched = [path]
+    if app.workspace:
+        watched.append(app.workspace / "templates")
+
+    def build(out: Path):
+        fresh = open_app(workspace, required=False) if app.workspace is None else None
+        run_app = fresh or _reopen(app)
+        issue = read_issue(run_app, path, label)
+        issue.title = issue.title or run_app.settings.newsletter.title
+        render_issue(run_app, issue, out)
+        return issue.title, [str(w) for w in run_app.report.warnings]
+
+    return build, watched, app.settings.newsletter.language
+
+
+def _reopen(app):
+    from composer.app import open_app
+
+    return open_app(app.workspace)

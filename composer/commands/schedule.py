@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from composer.errors import ConfigError, UsageError, UserError
 from composer.support.crontab import CronError, fire_times, make_trigger
 from composer.support.state import State
+from composer.support.workspace import issue_id as week_of
 
 STALE_RUN = dt.timedelta(hours=6)  # a "running" record older than this was a crash
 Log = Callable[[str], None]
@@ -65,11 +66,6 @@ def due(schedule: Schedule, first_start: dt.datetime, now: dt.datetime) -> dt.da
     return times[-1] if times else None
 
 
-def issue_of(fire_time: dt.datetime) -> str:
-    year, week, _ = fire_time.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def run_due(workspace: Path, schedule: Schedule, now: dt.datetime, log: Log) -> bool:
     """Perform the due run, if any; False only when a run failed."""
     with State(workspace) as state:
@@ -78,7 +74,7 @@ def run_due(workspace: Path, schedule: Schedule, now: dt.datetime, log: Log) -> 
     if fire is None:
         log("nothing due")
         return True
-    issue_id = issue_of(fire)
+    issue_id = week_of(fire)
     with State(workspace) as state:
         claimed = state.claim_run(
             issue_id, fire.isoformat(), schedule.action, STALE_RUN.total_seconds()
@@ -104,8 +100,8 @@ def perform(workspace: Path, issue_id: str, action: str, log: Log) -> str:
     """Draft (keeping an issue.md the editor edited) and, if asked, send; what happened."""
     from composer.app import open_app
     from composer.commands.draft import EditedIssue, draft
-    from composer.commands.render import render_file
     from composer.commands.send import AlreadySent, send
+    from composer.pipeline.render import render_file
 
     app = open_app(workspace)
     try:
@@ -166,3 +162,37 @@ def serve(workspace: Path, schedule: Schedule, log: Log) -> None:
     if not stopping:
         scheduler.start()
     log("scheduler stopped")
+
+
+def moment(value: str | None, zone: ZoneInfo) -> dt.datetime | None:
+    """``--at``: an ISO time (naive means the schedule's timezone); None for now."""
+    if value is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--at {value!r} is not an ISO time like 2026-11-27T09:00") from None
+    return when if when.tzinfo else when.replace(tzinfo=zone)
+
+
+def schedule_command(app, count: int | None, once: bool, at: str | None) -> None:
+    """``composer schedule``: print fire times, do the due run, or run the daemon."""
+    import sys
+
+    import click
+
+    plan = load_schedule(app)
+    now = moment(at, plan.zone) or dt.datetime.now(plan.zone)
+
+    def log(message: str) -> None:
+        stamp = dt.datetime.now(plan.zone).isoformat(timespec="seconds")
+        click.echo(f"{stamp} {message}", err=True)
+
+    if count:
+        for when in next_times(plan, count, now):
+            click.echo(when.isoformat())
+    elif once:
+        if not run_due(app.workspace, plan, now, log):
+            sys.exit(1)
+    else:
+        serve(app.workspace, plan, log)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from composer.commands.draft import resolve_issue_id
-from composer.commands.render import render_file
 from composer.contract.protocols import Delivery, DeliveryError
 from composer.errors import Refusal, UsageError, UserError
+from composer.pipeline.render import render_file
 from composer.support.state import State
 
 if TYPE_CHECKING:
@@ -37,12 +37,7 @@ class SendResult:
 
 def configured(app: App) -> list[tuple[str, Any]]:
     """(owner, deliverer) of every registered deliverer whose table is in composer.toml."""
-    found = []
-    for owner, deliverer in app.manager.collect("register_deliverers"):
-        key = getattr(deliverer, "config_key", None) or deliverer.name
-        if key in app.plugin_config:
-            found.append((owner, deliverer))
-    return found
+    return [(owner, d) for owner, d in app.deliverers if d.config_key in app.plugin_config]
 
 
 def _already_sent(issue_id: str, done: dict[str, dict]) -> AlreadySent:

@@ -1,7 +1,9 @@
 """The whole plugin contract. Each hook's docstring is its documentation.
 
 Registration hooks take a callback: the plugin calls ``register(obj)`` once per object
-it contributes, and the objects carry the behaviour (see ``composer.contract.protocols``).
+it contributes, and the objects carry the behaviour (``composer.contract.protocols``).
+Every hook is called plugin by plugin in load order (built-ins, then entry points,
+then local plugins); a plugin that raises loses only its own contribution.
 """
 
 import pluggy
@@ -16,7 +18,7 @@ def register_sections(register):
 
     A section type parses and serialises its part of the digest dialect, may
     collect items from elsewhere (feeds), and names its templates
-    ``sections/<name>.<format>.j2``.
+    ``sections/<name>.<format>.j2``. Called once per run.
     """
 
 
@@ -24,7 +26,8 @@ def register_sections(register):
 def register_renderers(register):
     """Contribute output formats: call ``register(renderer)`` for each.
 
-    A renderer turns an Issue into one or more output files (``email.html`` ...).
+    A renderer turns an Issue into the files it declares in ``outputs`` and may
+    bring its own check rules. Called once per run.
     """
 
 
@@ -32,10 +35,8 @@ def register_renderers(register):
 def register_deliverers(register):
     """Contribute delivery targets: call ``register(deliverer)`` for each.
 
-    A deliverer has ``name``, ``config_key`` (its composer.toml table; it runs on
-    ``composer send`` only when that table is present), ``config`` (the table's
-    schema), ``describe(delivery, ctx) -> str`` for ``--dry-run`` and
-    ``deliver(delivery, ctx) -> str`` (where it went; raise ``DeliveryError``).
+    A deliverer runs on ``composer send`` only when its table (``config_key``) is in
+    composer.toml. Called once per run.
     """
 
 
@@ -54,17 +55,21 @@ def register_commands(cli):
     """Add commands to the ``composer`` click group ``cli``.
 
     Keep heavy imports inside the command functions: this hook runs for
-    ``composer --help`` too.
+    ``composer --help`` too, which loads built-in and installed plugins without
+    reading the workspace's composer.toml.
     """
 
 
 @hookspec
 def process_issue(issue, ctx):
-    """Enrich or tidy the assembled ``issue`` in place, after parsing and collecting.
+    """Enrich or tidy the assembled ``issue`` in place, once, when ``composer draft``
+    builds it (after parsing the notes and collecting).
 
-    Called plugin by plugin; an exception loses only that plugin's changes.
-    ``ctx`` is the :class:`composer.contract.protocols.Context` of the run (settings, state,
-    offline flag, ``warn``).
+    What a plugin changes in the dialect's fields (sections, titles, URLs, texts,
+    turns) is written to issue.md and so reaches every later render. ``meta`` is not
+    written: keep what later renders need in your own state table
+    (``ctx.state.table(...)``) and offer it to templates from ``prepare_jinja_env``.
+    An exception loses only that plugin's changes.
     """
 
 

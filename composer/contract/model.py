@@ -51,16 +51,8 @@ class Item:
 
     # Readable names for templates and plugins.
     @property
-    def topic(self) -> str:
-        return self.title
-
-    @property
     def question(self) -> str:
         return self.text
-
-    @property
-    def replies(self) -> list[Turn]:
-        return self.turns
 
     @property
     def summary(self) -> str:
@@ -73,10 +65,6 @@ class Item:
     @property
     def source(self) -> str:
         return self.meta.get("source", "")
-
-    @property
-    def is_note(self) -> bool:
-        return self.kind == NOTE
 
 
 @dataclass

@@ -1,18 +1,24 @@
-"""The objects plugins register and receive: Block, SectionType, Renderer, Deliverer,
-Context."""
+"""What plugins register and receive: the objects' protocols and the run's context.
+
+Required attributes are declared on each Protocol; optional ones are listed in its
+docstring and looked up with ``getattr`` by the core. The core checks every
+registered object against its protocol when it is registered (a missing attribute
+is an error naming the plugin). This module imports nothing else from composer.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from composer.contract.model import Issue, Item
+    from composer.contract.model import Issue, Item, Section
 
 
-@dataclass
+# -- problems and warnings -----------------------------------------------------------
+@dataclass(frozen=True)
 class Warning_:
     """A problem worth telling the editor about, with the place it concerns."""
 
@@ -23,18 +29,42 @@ class Warning_:
         return f"{self.where}: {self.message}" if self.where else self.message
 
 
-@dataclass
 class Report:
-    """Collects warnings during a run; the CLI prints them."""
+    """The warnings of one run, each once, in the order first seen."""
 
-    warnings: list[Warning_] = field(default_factory=list)
+    def __init__(self) -> None:
+        self._seen: dict[Warning_, None] = {}
 
     def warn(self, where: str, message: str) -> None:
-        w = Warning_(where, message)
-        if w not in self.warnings:
-            self.warnings.append(w)
+        self._seen.setdefault(Warning_(where, message), None)
+
+    @property
+    def warnings(self) -> list[Warning_]:
+        return list(self._seen)
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def __iter__(self) -> Iterator[Warning_]:
+        return iter(list(self._seen))
 
 
+@dataclass
+class Problem:
+    """One finding of ``composer check``: blocking ones stop ``composer send``."""
+
+    output: str  # the file (or "issue", "config") it concerns
+    rule: str  # a short name: lost-url, script, size ...
+    message: str
+    line: int = 0
+    blocking: bool = True
+
+    def __str__(self) -> str:
+        where = f"{self.output}:{self.line}" if self.line else self.output
+        return f"{where}: [{self.rule}] {self.message}"
+
+
+# -- parsing ---------------------------------------------------------------------------
 @dataclass
 class Block:
     """A run of source lines under one heading (or none), as the core split it."""
@@ -47,39 +77,30 @@ class Block:
 
     @property
     def text(self) -> str:
-        from composer.support.text import trim_lines
-
-        return trim_lines("\n".join(self.lines))
+        """The lines joined, without leading and trailing blank lines."""
+        lines = list(self.lines)
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        return "\n".join(lines)
 
     def where(self, offset: int = 0) -> str:
+        """``file:line`` of the block's line ``offset``."""
         return f"{self.file}:{self.line + offset}"
-
-    def paragraphs(self) -> Iterator[tuple[int, list[str]]]:
-        """(offset, lines) of each blank-line separated paragraph, code fences kept whole."""
-        start, buf, fence = 0, [], None
-        for i, line in enumerate(self.lines):
-            stripped = line.strip()
-            if fence is None and not stripped:
-                if buf:
-                    yield start, buf
-                buf = []
-                continue
-            if not buf:
-                start = i
-            buf.append(line)
-            if stripped.startswith(("```", "~~~")):
-                marker = stripped[:3]
-                fence = None if fence == marker else (fence or marker)
-        if buf:
-            yield start, buf
 
 
 @runtime_checkable
 class SectionType(Protocol):
-    """A kind of section. Built-ins live in ``composer.plugins``.
+    """A kind of section: reads and writes its part of the dialect.
 
-    ``config`` is a pydantic model class (or None) validating the top-level
-    composer.toml table named ``name``; import pydantic lazily (a property).
+    Optional attributes: ``config`` (a pydantic model or dataclass validating the
+    top-level table ``[<name>]``; a property importing pydantic lazily keeps start-up
+    fast), ``kinds`` (the item kinds ``serialize`` can write; collected items of other
+    kinds never go to this section), ``collect(ctx) -> list[Item]`` (items from
+    elsewhere for ``ctx.issue_id``), ``url_score(url) -> float`` and
+    ``item_for_url(url, note) -> Item`` (``composer add URL`` asks every section type
+    and uses the highest score above 0).
     """
 
     name: str
@@ -93,9 +114,26 @@ class SectionType(Protocol):
     def serialize(self, items: list[Item]) -> str: ...
 
 
+def section_title(section: Section, types: Mapping[str, Any], fallback: str = "") -> str:
+    """The heading of ``section``: the editor's, else its type's default, else ``fallback``."""
+    if section.title:
+        return section.title
+    stype = types.get(section.kind)
+    return stype.title if stype is not None else fallback
+
+
+# -- rendering -------------------------------------------------------------------------
 @runtime_checkable
 class Renderer(Protocol):
-    """An output format: ``render`` returns {file name: text or bytes}."""
+    """An output format: ``render`` returns {file name: text or bytes}.
+
+    ``outputs`` names every file it writes. Optional attributes: ``faithful`` (the
+    outputs that must carry every URL and sentence of the source; the core checks
+    them, reading ``.html`` files as HTML and others as text), ``check(files, ctx)
+    -> list[Problem]`` (its own client rules over {file name: text} of its
+    outputs), ``after`` (names of renderers whose outputs it reads from
+    ``ctx.rendered``: they run first), ``config``.
+    """
 
     name: str
     outputs: tuple[str, ...]
@@ -103,12 +141,13 @@ class Renderer(Protocol):
     def render(self, issue: Issue, ctx: RenderContext) -> dict[str, str | bytes]: ...
 
 
+# -- delivery --------------------------------------------------------------------------
 @dataclass
 class Delivery:
     """One issue on its way out: its rendered files and who should get it."""
 
     issue: Issue
-    outputs: dict[str, Path]  # file name (email.html, post.md ...) -> path
+    outputs: dict[str, Path]  # file name -> path of the freshly rendered file
     to: list[str] = field(default_factory=list)  # `composer send --to`: replaces recipients
 
     def read(self, name: str) -> str:
@@ -121,7 +160,11 @@ class DeliveryError(Exception):
 
 @runtime_checkable
 class Deliverer(Protocol):
-    """A delivery target. Runs only when its table (``config_key``) is in composer.toml."""
+    """A delivery target; runs only when its table (``config_key``) is in composer.toml.
+
+    Optional: ``config``, ``check(delivery, ctx) -> list[Problem]`` (limits of this
+    target, run by ``composer check`` and before sending; blocking problems stop it).
+    """
 
     name: str
     config_key: str
@@ -133,6 +176,31 @@ class Deliverer(Protocol):
         """Deliver; return where it went (recorded). Raise DeliveryError on failure."""
 
 
+# -- state -----------------------------------------------------------------------------
+class Table(Protocol):
+    """A plugin's own key-value table in the workspace state (``ctx.state.table(name)``).
+
+    Keys are strings; values are JSON-serialisable or bytes. Each call commits.
+    """
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def put(self, key: str, value: Any) -> None: ...
+
+    def setdefault(self, key: str, value: Any) -> Any: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def items(self, prefix: str = "") -> list[tuple[str, Any]]: ...
+
+
+class StateAPI(Protocol):
+    """The workspace's persistent state as plugins see it."""
+
+    def table(self, name: str) -> Table: ...
+
+
+# -- run context -----------------------------------------------------------------------
 @dataclass
 class Context:
     """What a run knows: settings, where it works, whether it may use the network."""
@@ -142,16 +210,15 @@ class Context:
     issue_id: str = ""
     offline: bool = False
     report: Report = field(default_factory=Report)
-    state: Any = None
+    state: StateAPI | None = None
     plugin_config: dict[str, Any] = field(default_factory=dict)
+    config_models: dict[str, Any] = field(default_factory=dict)
 
     def warn(self, where: str, message: str) -> None:
         self.report.warn(where, message)
 
-    config_models: dict[str, Any] = field(default_factory=dict)
-
     def config_for(self, name: str) -> Any:
-        """The validated config of plugin table ``name``; its defaults when the table is
+        """The validated config of table ``name``; its defaults when the table is
         absent; None for a name no plugin declares."""
         if name not in self.plugin_config and name in self.config_models:
             self.plugin_config[name] = self.config_models[name]()
@@ -160,28 +227,26 @@ class Context:
 
 @dataclass
 class RenderContext(Context):
-    """A Context plus the Jinja environment and the section types, for renderers."""
+    """A Context plus what renderers need: Jinja, the section types, the theme's words.
+
+    ``page`` holds the variables every page template gets (``issue`` is added by
+    :meth:`page_vars`); ``rendered`` the outputs of renderers that ran before.
+    """
 
     env: Any = None
     sections: dict[str, SectionType] = field(default_factory=dict)
     strings: dict[str, str] = field(default_factory=dict)
-    memo: dict[Any, Any] = field(default_factory=dict)  # results renderers share in a run
+    page: dict[str, Any] = field(default_factory=dict)
+    rendered: dict[str, str | bytes] = field(default_factory=dict)
+    memo: dict[Any, Any] = field(default_factory=dict)
 
-    def page_vars(self, issue) -> dict[str, Any]:
-        """Variables every page template gets besides the issue."""
-        newsletter = self.settings.newsletter
-        web_url = newsletter.url.replace("{id}", issue.id) if newsletter.url else ""
-        return {
-            "issue": issue,
-            "ctx": self,
-            "t": self.strings,
-            "web_url": web_url,
-            "unsubscribe_url": newsletter.unsubscribe_url,
-        }
+    def page_vars(self, issue: Issue, **extra: Any) -> dict[str, Any]:
+        """Variables for a page template: ``page``, the issue, and ``extra``."""
+        return {**self.page, "issue": issue, "ctx": self, **extra}
 
-    def section_title(self, section) -> str:
-        """The heading to print for ``section``: the editor's, else the type's default."""
-        if section.title:
-            return section.title
-        stype = self.sections.get(section.kind)
-        return stype.title if stype else self.strings.get("notes", "")
+    def section_title(self, section: Section) -> str:
+        """The heading to print for ``section``."""
+        return section_title(section, self.sections, self.strings.get("notes", ""))
+
+
+Registrar = Callable[..., None]

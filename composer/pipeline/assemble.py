@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from composer.contract.model import NOTE, Issue, Item, Section
-from composer.contract.protocols import Context
+from composer.contract.protocols import Context, section_title
 from composer.pipeline.parse import decode, parse_text
 from composer.support.text import arxiv_id, canonical_url, urls
 
@@ -35,8 +35,7 @@ def merge(app: App, issues: list[Issue]) -> list[Section]:
     index: dict[tuple[str, str], Section] = {}
     for issue in issues:
         for section in issue.sections:
-            stype = app.sections.types.get(section.kind)
-            title = section.title or (stype.title if stype else "")
+            title = section_title(section, app.sections.types)
             key = (section.kind, title)
             if section.kind == NOTE or key not in index:
                 copy = Section(section.kind, title, list(section.items), dict(section.meta))
@@ -62,7 +61,8 @@ def collect(app: App, ctx: Context, sections: list[Section]) -> set[int]:
         owner = app.sections.owners[name]
         budget = app.settings.plugins.collect_timeout
         try:
-            items = run_with_budget(lambda g=gather: list(g(ctx) or []), budget)
+            with app.manager.trace(owner, f"collect {name}"):
+                items = run_with_budget(lambda g=gather: list(g(ctx) or []), budget)
         except TimeoutError:
             ctx.warn(
                 f"plugin {owner}",
@@ -81,13 +81,18 @@ def collect(app: App, ctx: Context, sections: list[Section]) -> set[int]:
         for item in items:
             collected.add(id(item))
             wanted = item.meta.pop("section", name)
-            kind = wanted if wanted in app.sections.types else name
+            kind = wanted if _holds(app.sections.types.get(wanted), item) else name
             target = next((s for s in sections if s.kind == kind), None)
             if target is None:
                 target = Section(kind, app.sections.types[kind].title)
                 sections.append(target)
             target.items.append(item)
     return collected
+
+
+def _holds(stype, item: Item) -> bool:
+    """Can section type ``stype`` write ``item`` back in the dialect?"""
+    return stype is not None and item.kind in getattr(stype, "kinds", (item.kind,))
 
 
 def item_keys(item: Item, everywhere: bool) -> set[str]:
@@ -157,7 +162,7 @@ def order(app: App, sections: list[Section]) -> list[Section]:
 
 def process(app: App, issue: Issue, ctx: Context) -> None:
     """process_issue hooks one by one; a raising plugin's partial changes are undone."""
-    calls = app.manager.each("process_issue", issue=issue, ctx=ctx)
+    calls = app.manager.call("process_issue", issue=issue, ctx=ctx)
     while True:
         snapshot = copy.deepcopy(issue)
         try:

@@ -14,12 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from composer.contract.model import NOTE, Issue, Item, Section
-from composer.contract.protocols import Block, Report, SectionType
+from composer.contract.protocols import Block, Report, SectionType, section_title
 from composer.errors import DialectError
+from composer.support.fences import mark
+from composer.support.frontmatter import dump_front_matter, split_front_matter
 from composer.support.text import fragments, squash, trim_lines
 
 ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
-FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 SNIFF_THRESHOLD = 0.5
 
 
@@ -51,79 +52,6 @@ def decode(data: bytes, where: str, report: Report) -> str:
     return text
 
 
-# -- front matter --------------------------------------------------------------
-def _yaml_loader():
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        """SafeLoader that keeps dates as the strings the editor wrote."""
-
-    Loader.yaml_implicit_resolvers = {
-        k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
-        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    return Loader
-
-
-def split_front_matter(text: str, where: str, report: Report) -> tuple[dict, str, int]:
-    """(front matter dict, body, line number where the body starts)."""
-    if not text.startswith("---\n"):
-        return {}, text, 1
-    end = re.search(r"(?m)^---[ \t]*$", text[4:])
-    if not end:
-        return {}, text, 1
-    raw = text[4 : 4 + end.start()]
-    body = text[4 + end.end() :]
-    body_line = raw.count("\n") + 3
-    if body.startswith("\n"):
-        body = body[1:]
-    seen: dict[str, int] = {}
-    for n, line in enumerate(raw.splitlines(), 2):
-        m = re.match(r"([A-Za-z_][\w-]*)\s*:", line)
-        if not m:
-            continue
-        key = m.group(1)
-        if key in seen:
-            report.warn(
-                f"{where}:{n}",
-                f"front matter key '{key}' repeats line {seen[key]}: the last one wins",
-            )
-        seen[key] = n
-    import yaml
-
-    try:
-        meta = yaml.load(raw, Loader=_yaml_loader()) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 2}" if mark else ""
-        report.warn(f"{where}{line}", "front matter is not valid YAML: kept as text")
-        return {}, text, 1
-    if not isinstance(meta, dict):
-        report.warn(f"{where}:2", "front matter is not a mapping: kept as text")
-        return {}, text, 1
-    return {str(k): v for k, v in meta.items()}, body, body_line
-
-
-def dump_front_matter(meta: dict) -> str:
-    """YAML front matter; values written as JSON, which YAML reads as they are."""
-    import json
-
-    lines = [
-        f"{_yaml_key(k)}: {json.dumps(v, ensure_ascii=False, default=str)}" for k, v in meta.items()
-    ]
-    return "---\n" + "\n".join(lines) + ("\n" if lines else "") + "---\n"
-
-
-def _yaml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z_][\w-]*", key) else json_str(key)
-
-
-def json_str(value: str) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
-
-
 # -- section registry ----------------------------------------------------------
 def heading_key(text: str) -> str:
     """Normalise a heading for alias matching: numbering, brackets, emoji, "本周",
@@ -145,6 +73,14 @@ class Sections:
     owners: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, registered: Iterable[tuple[str, SectionType]]) -> Sections:
+        """The registry of (plugin, section type) pairs, in registration order."""
+        found = cls()
+        for owner, stype in registered:
+            found.add(stype, owner)
+        return found
+
     def add(self, stype: SectionType, owner: str) -> None:
         self.types[stype.name] = stype
         self.owners[stype.name] = owner
@@ -158,39 +94,23 @@ class Sections:
 # -- splitting -----------------------------------------------------------------
 def split_blocks(body: str, file: str, first_line: int, sections: Sections) -> list[Block]:
     """Cut the body at section headings (ATX at the top level, or bare alias lines)."""
-    lines = body.split("\n")
-    levels, fence = [], None
-    for line in lines:
-        fence = _fence_state(line, fence)
-        m = fence is None and ATX_RE.match(line)
+    lines = list(mark(body.split("\n")))
+    levels = []
+    for line, code in lines:
+        m = not code and ATX_RE.match(line)
         if m and (m.group(2) or "").strip():
             levels.append(len(m.group(1)))
-        elif fence is None and _heading(line, 0, sections):
+        elif not code and _heading(line, 0, sections):
             levels.append(2)  # a bare section heading stands for a level-2 heading
     top = min(levels) if levels else 2
     blocks = [Block([], file, first_line, None, top)]
-    fence = None
-    for n, line in enumerate(lines):
-        if fence is not None or FENCE_RE.match(line):
-            fence = _fence_state(line, fence)
-            blocks[-1].lines.append(line)
-            continue
-        heading = _heading(line, top, sections)
+    for n, (line, code) in enumerate(lines):
+        heading = None if code else _heading(line, top, sections)
         if heading is None:
             blocks[-1].lines.append(line)
         else:
             blocks.append(Block([], file, first_line + n + 1, heading[0], heading[1]))
     return blocks
-
-
-def _fence_state(line: str, fence: str | None) -> str | None:
-    m = FENCE_RE.match(line)
-    if not m:
-        return fence
-    marker = m.group(1)
-    if fence is None:
-        return marker
-    return None if marker[0] == fence[0] and len(marker) >= len(fence) else fence
 
 
 def _heading(line: str, top: int, sections: Sections) -> tuple[str, int] | None:
@@ -310,19 +230,20 @@ def missing_text(source: str, items: Iterable[Item]) -> list[str]:
 
 
 # -- serialising ---------------------------------------------------------------
-def serialize_issue(issue: Issue, sections: Sections) -> str:
-    """The Issue written back in the dialect; parsing it gives an equal Issue."""
+def serialize_issue(issue: Issue, sections: Sections, report: Report | None = None) -> str:
+    """The Issue written back in the dialect; parsing it gives an equal Issue.
+
+    A section type whose ``serialize`` raises is named in ``report``; its items are
+    written as plain notes instead, so their text and URLs still reach the issue.
+    """
     parts = [dump_front_matter(issue.meta)] if issue.meta else []
     for n, section in enumerate(issue.sections):
         chunk = []
-        title = section.title
-        if not title and n > 0:
-            stype = sections.types.get(section.kind)
-            title = stype.title if stype else ""
+        title = section.title or (section_title(section, sections.types) if n > 0 else "")
         if title or n > 0:
             closing = " " + "#" * section.level if title.endswith("#") else ""
             chunk.append("#" * section.level + " " + title + closing)
-        body = serialize_items(section, sections)
+        body = serialize_items(section, sections, report or Report())
         if body:
             chunk.append(body)
         parts.append("\n\n".join(chunk))
@@ -332,14 +253,24 @@ def serialize_issue(issue: Issue, sections: Sections) -> str:
     return text
 
 
-def serialize_items(section: Section, sections: Sections) -> str:
+def serialize_items(section: Section, sections: Sections, report: Report) -> str:
     stype = sections.types.get(section.kind)
     out, run = [], []
 
     def flush():
-        if run:
+        if not run:
+            return
+        try:
             out.append(stype.serialize(list(run)).strip("\n"))
-            run.clear()
+        except Exception as exc:
+            owner = sections.owners.get(section.kind, section.kind)
+            report.warn(
+                f"plugin {owner}",
+                f"serialize failed ({type(exc).__name__}: {exc}); its {len(run)} item(s) "
+                "are written to issue.md as plain notes",
+            )
+            out.extend(plain_text(item) for item in run)
+        run.clear()
 
     for item in section.items:
         if item.kind == NOTE or stype is None:
@@ -349,3 +280,10 @@ def serialize_items(section: Section, sections: Sections) -> str:
             run.append(item)
     flush()
     return "\n\n".join(p for p in out if p)
+
+
+def plain_text(item: Item) -> str:
+    """An item's text and URLs as a plain paragraph group (nothing of it lost)."""
+    head = " ".join(p for p in (item.title, item.url) if p)
+    turns = [f"{t.label}: {t.text}" for t in item.turns]
+    return "\n\n".join(p for p in (head, item.text, *turns) if p)

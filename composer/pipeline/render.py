@@ -2,24 +2,32 @@
 
 Templates are looked up in the workspace's ``templates/`` first, then in each
 plugin package's ``templates/`` folder, then in the default theme
-(``composer.templates``), so a theme overrides one file at a time.
+(``composer.templates``), so a theme overrides one file at a time. Each section is
+rendered on its own (``render_section`` in page templates): a section template that
+fails loses only that section's own template (the default one stands in), with a
+warning naming the plugin and ``template:line``.
 """
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from composer.contract.protocols import RenderContext
-from composer.errors import UsageError
+from composer.errors import UsageError, UserError
+from composer.plugin_manager import describe
 from composer.support.workspace import atomic_write
 
 if TYPE_CHECKING:
     from composer.app import App
-    from composer.contract.model import Issue
+    from composer.contract.model import Issue, Section
 
-FORMATS_ALL = ("email", "text", "wechat", "hugo")
+JINJA_OPTIONS = {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True}
+
+
+class RenderFailed(UserError):
+    """One or more renderers failed: their outputs were not written."""
 
 
 def _autoescape(name: str | None) -> bool:
@@ -52,14 +60,71 @@ def make_env(app: App):
         loader=jinja2.ChoiceLoader(loaders),
         bytecode_cache=_bytecode_cache(jinja2),
         autoescape=_autoescape,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+        **JINJA_OPTIONS,
     )
-    for name, result in app.manager.each("prepare_jinja_env", env=env):
+    env.globals["render_section"] = _section_renderer(app)
+    for name, result in app.manager.call("prepare_jinja_env", env=env):
         if getattr(result, "error", None):
             app.report.warn(f"plugin {name}", f"prepare_jinja_env failed ({result.error})")
     return env
+
+
+def template_place(exc: BaseException) -> str:
+    """``template:line`` where a Jinja error happened, or ''."""
+    import traceback
+
+    filename = getattr(exc, "filename", None) or getattr(exc, "name", None)
+    if filename and getattr(exc, "lineno", None):
+        return f"{Path(filename).name if '/' in filename else filename}:{exc.lineno}"
+    places = [
+        f"{_template_name(f.filename)}:{f.lineno}"
+        for f in traceback.extract_tb(exc.__traceback__)
+        if f.filename.endswith(".j2")
+    ]
+    return places[-1] if places else ""
+
+
+def _template_name(filename: str) -> str:
+    parts = Path(filename).parts
+    return "/".join(parts[-2:]) if len(parts) > 1 and parts[-2] == "sections" else parts[-1]
+
+
+def _section_renderer(app: App):
+    """``render_section(section)`` for page templates: one section, failures isolated."""
+    import jinja2
+    from markupsafe import Markup
+
+    @jinja2.pass_context
+    def render_section(context, section: Section):
+        fmt = context["fmt"]
+        env = context.environment
+        names = [f"sections/{section.kind}.{fmt}.j2", f"sections/default.{fmt}.j2"]
+        variables = {**context.get_all(), "section": section}
+        for name in names:
+            try:
+                html = env.get_template(name).render(variables)
+            except jinja2.TemplateNotFound as exc:
+                if exc.name == name:
+                    continue  # this section type has no template of its own in this format
+                _section_failed(app, section, name, exc)
+                continue
+            except Exception as exc:
+                _section_failed(app, section, name, exc)
+                continue
+            return Markup(html) if context.eval_ctx.autoescape else html
+        return ""
+
+    return render_section
+
+
+def _section_failed(app: App, section: Section, name: str, exc: Exception) -> None:
+    owner = app.sections.owners.get(section.kind, "theme")
+    fallback = "the default template stands in" if "default" not in name else "it is missing"
+    app.report.warn(
+        f"plugin {owner}",
+        f"template {template_place(exc) or name}: {describe(exc)}; "
+        f"section '{section.title or section.kind}': {fallback}",
+    )
 
 
 def load_strings(env, language: str) -> dict[str, str]:
@@ -71,9 +136,20 @@ def load_strings(env, language: str) -> dict[str, str]:
     return strings
 
 
+def page_variables(app: App, issue: Issue, strings: dict[str, str]) -> dict[str, Any]:
+    """What every page template gets besides ``issue`` and ``ctx``."""
+    newsletter = app.settings.newsletter
+    return {
+        "t": strings,
+        "language": newsletter.language,
+        "web_url": newsletter.url.replace("{id}", issue.id) if newsletter.url else "",
+        "unsubscribe_url": newsletter.unsubscribe_url,
+    }
+
+
 def render_context(app: App, issue: Issue) -> RenderContext:
     env = make_env(app)
-    language = app.settings.newsletter.language
+    strings = load_strings(env, app.settings.newsletter.language)
     return RenderContext(
         settings=app.settings,
         workspace=app.workspace,
@@ -83,43 +159,84 @@ def render_context(app: App, issue: Issue) -> RenderContext:
         config_models=app.config_models,
         env=env,
         sections=app.sections.types,
-        strings=load_strings(env, language),
+        strings=strings,
+        page=page_variables(app, issue, strings),
     )
 
 
-def parse_formats(spec: str | None, available) -> list[str]:
+def choose(app: App, spec: str | None) -> list[str]:
+    """Renderer names to run, in registration order (``--format`` chooses some)."""
+    available = list(app.renderers)
     if not spec:
-        return [f for f in FORMATS_ALL if f in available] + [
-            f for f in available if f not in FORMATS_ALL
-        ]
+        return available
     wanted = [f.strip() for f in spec.split(",") if f.strip()]
     unknown = [f for f in wanted if f not in available]
     if unknown:
-        raise UsageError(
-            f"unknown format {', '.join(unknown)} (available: {', '.join(sorted(available))})"
-        )
-    return wanted
+        raise UsageError(f"unknown format {', '.join(unknown)} (available: {', '.join(available)})")
+    return [name for name in available if name in wanted]
+
+
+def run_order(app: App, names: list[str]) -> list[str]:
+    """``names`` with each renderer after the ones it reads (``after``)."""
+    ordered: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in ordered or name in path or name not in app.renderers:
+            return
+        for first in getattr(app.renderers[name][1], "after", ()):
+            if first in names:
+                visit(first, (*path, name))
+        ordered.append(name)
+
+    for name in names:
+        visit(name, ())
+    return ordered
 
 
 def render_issue(app: App, issue: Issue, out: Path, formats: str | None = None) -> list[Path]:
-    """Run the chosen renderers plugin by plugin and write their files atomically."""
-    renderers = app.manager.renderers()
-    chosen = parse_formats(formats, renderers)
+    """Run the chosen renderers plugin by plugin and write their files atomically.
+
+    A renderer that raises writes nothing, and its earlier files in ``out`` are
+    removed (never stale); the others are written, then :class:`RenderFailed`
+    names every failed renderer and why.
+    """
     ctx = render_context(app, issue)
     written: list[Path] = []
-    for name in chosen:
-        owner, renderer = renderers[name]
+    failures: list[str] = []
+    for name in run_order(app, choose(app, formats)):
+        owner, renderer = app.renderers[name]
         try:
-            files = renderer.render(issue, ctx)
+            with app.manager.trace(owner, f"render {name}"):
+                files = renderer.render(issue, ctx)
+            unknown = [f for f in files if f not in renderer.outputs]
+            if unknown:
+                raise ValueError(f"returned {', '.join(unknown)}, not declared in its outputs")
         except Exception as exc:
-            message = f"{type(exc).__name__}: {exc}"
-            app.manager.broken(owner, f"render: {message}")
-            app.report.warn(
-                f"plugin {owner}", f"render failed ({message}); {name} output not written"
+            place = template_place(exc)
+            failures.append(
+                f"{name} (plugin {owner}{', ' + place if place else ''}): {describe(exc)}"
             )
+            for filename in renderer.outputs:
+                (out / filename).unlink(missing_ok=True)
             continue
+        ctx.rendered.update(files)
         for filename, data in files.items():
             path = out / filename
             atomic_write(path, data)
             written.append(path)
+    if failures:
+        done = f"; written: {', '.join(p.name for p in written)}" if written else ""
+        raise RenderFailed(
+            f"renderer {'; '.join(failures)}",
+            f"its outputs were not written{done}",
+        )
     return written
+
+
+def render_file(app, path: Path, out: Path, label: str, formats: str | None = None):
+    """Parse the dialect file ``path`` and render it into ``out``: (issue, written paths)."""
+    from composer.pipeline.assemble import read_issue
+
+    issue = read_issue(app, path, label)
+    issue.title = issue.title or app.settings.newsletter.title
+    return issue, render_issue(app, issue, out, formats)

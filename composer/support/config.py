@@ -22,17 +22,46 @@ from composer.support.settings import Settings
 CORE_TABLES = ("newsletter", "plugins", "schedule")
 
 
+MAX_CONFIG_BYTES = 1_000_000
+
+
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """composer.toml parsed, and its text; anything unreadable is one ConfigError."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes; is it the right file?")
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: tables or arrays nested too deep to read") from None
+
+
+def plugin_lists(path: Path | None) -> tuple[list[str], list[str]]:
+    """``[plugins] local`` and ``disable``, read without validating the rest of the file."""
+    if path is None or not path.is_file():
+        return [], []
+    try:
+        data, _ = read_toml(path)
+    except ConfigError:
+        return [], []
+    table = data.get("plugins") if isinstance(data.get("plugins"), dict) else {}
+    local, disable = table.get("local", []), table.get("disable", [])
+    return (
+        [str(x) for x in local] if isinstance(local, list) else [],
+        [str(x) for x in disable] if isinstance(disable, list) else [],
+    )
 
 
 def validate(schema: Any, data: Any, prefix: tuple, path: Path | None, text: str) -> Any:
@@ -78,17 +107,30 @@ def _check_timezone(zone: str, table: str, path: Path, text: str) -> None:
 
 
 def validate_plugin_tables(
-    tables: dict[str, Any], models: dict[str, Any], path: Path | None, text: str
+    tables: dict[str, Any],
+    models: dict[str, Any],
+    path: Path | None,
+    text: str,
+    disabled: dict[str, str] | None = None,
+    report: Any = None,
 ) -> dict[str, Any]:
     """Validate each plugin table with its owner's schema; unknown tables are errors.
 
-    ``models`` maps a table name to (schema, owning plugin name).
+    ``models`` maps a table name to (schema, owning plugin name). A table named after
+    a disabled plugin (``disabled``: name -> plugin) is only a warning in ``report``.
     """
     out: dict[str, Any] = {}
+    disabled = disabled or {}
     for key, value in _flatten_tables(tables, models).items():
         model, owner = models.get(key, (None, ""))
         if model is None:
             line = line_of(text, key, None)
+            plugin = disabled.get(key) or disabled.get(key.split(".")[0])
+            if plugin and report is not None:
+                report.warn(
+                    f"{path}:{line}", f"[{key}] belongs to the disabled plugin {plugin}: ignored"
+                )
+                continue
             known = ", ".join(sorted([*CORE_TABLES, *models]))
             raise ConfigError(
                 f"{path}:{line}: unknown table [{key}] (no loaded plugin declares it; "

@@ -147,3 +147,10 @@ def get(
     """One GET with the same rules (for the arXiv API, ``composer add``)."""
     with client(timeout=timeout) as session:
         return fetch(session, url, timeout, max_bytes, params=params)
+
+
+def __getattr__(name: str):
+    """``HTTPError``: httpx's base error, imported on first use."""
+    if name == "HTTPError":
+        return import_httpx().HTTPError
+    raise AttributeError(name)

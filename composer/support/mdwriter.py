@@ -19,11 +19,11 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
+from composer.support.fences import Fences, mark
 from composer.support.text import URL_RE, find_urls, trim_url
 
 SAFE_LINK = re.compile(r"^(https?://|mailto:|#)", re.I)
 CONTINUED = re.compile(r"\s\\$")
-FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 def _bare_urls(state) -> None:
@@ -125,14 +125,11 @@ def fence_shell(text: str) -> str:
     """Wrap runs of backslash-continued lines (shell commands) in code fences."""
     lines = text.split("\n")
     out: list[str] = []
-    fence = None
+    fences = Fences()
     i = 0
     while i < len(lines):
         line = lines[i]
-        m = FENCE.match(line)
-        if m:
-            fence = None if fence and m.group(1)[0] == fence[0] else (fence or m.group(1))
-        if fence is None and not m and CONTINUED.search(line):
+        if not fences.step(line) and CONTINUED.search(line):
             j = i
             while j + 1 < len(lines) and CONTINUED.search(lines[j]) and lines[j + 1].strip():
                 j += 1
@@ -149,12 +146,9 @@ BOLD_COLON = re.compile(r"\*\*([^*\n]+?)([：:])\*\*(?=[^\s*])")
 
 def prepare(text: str) -> str:
     """What the editor meant: shell runs fenced, ``**Q：**正文`` bold (CommonMark says no)."""
-    out, fence = [], None
-    for line in fence_shell(text).split("\n"):
-        m = FENCE.match(line)
-        if m:
-            fence = None if fence and m.group(1)[0] == fence[0] else (fence or m.group(1))
-        elif fence is None and "**" in line:
+    out = []
+    for line, code in mark(fence_shell(text).split("\n")):
+        if not code and "**" in line:
             line = BOLD_COLON.sub(r"**\1**\2", line)
         out.append(line)
     return "\n".join(out)

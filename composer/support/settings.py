@@ -26,7 +26,7 @@ class NewsletterSettings:
     timezone: str = "Asia/Shanghai"
     sections: list[str] = field(default_factory=list)
     url: str = ""
-    unsubscribe_url: str = "mailto:unsubscribe@example.org?subject=unsubscribe"
+    unsubscribe_url: str = ""
     author: str = ""
 
 

@@ -1,46 +1,28 @@
-"""SQLite state of a workspace (``.composer/state.db``): issue records and more.
+"""SQLite state of a workspace (``.composer/state.db``).
 
-Each feature adds its own tables through ``ensure``; the file is opened per use.
+The core keeps its own tables (issue records, scheduled runs, deliveries, meta).
+Plugins get namespaced key-value tables through :meth:`State.table` (the contract's
+``StateAPI``): the feeds plugin's cache and health, the arXiv cache, WeChat media
+ids ... The file is opened per use; WAL and a busy timeout let commands that run at
+the same time (a draft beside the scheduled run) wait for each other instead of
+failing with "database is locked".
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS issues (
     id TEXT PRIMARY KEY,
     issue_md_sha256 TEXT,
     generated_at TEXT
-);
-CREATE TABLE IF NOT EXISTS feed_cache (
-    url TEXT PRIMARY KEY,
-    etag TEXT,
-    last_modified TEXT,
-    content_type TEXT,
-    body BLOB,
-    fetched_at TEXT
-);
-CREATE TABLE IF NOT EXISTS feed_health (
-    url TEXT PRIMARY KEY,
-    name TEXT,
-    last_success TEXT,
-    last_error TEXT,
-    last_error_at TEXT,
-    failures INTEGER NOT NULL DEFAULT 0,
-    entries INTEGER
-);
-CREATE TABLE IF NOT EXISTS undated_entries (
-    key TEXT PRIMARY KEY,
-    issue_id TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS arxiv_meta (
-    id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    authors TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -65,22 +47,105 @@ CREATE TABLE IF NOT EXISTS deliveries (
 """
 
 RUN_COLUMNS = ("issue_id", "fire_time", "action", "started", "finished", "outcome", "detail")
+BUSY_TIMEOUT_S = 30.0
+TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection in WAL mode with a busy timeout, the schema in place.
+
+    Switching a new file to WAL takes an exclusive lock that SQLite does not wait
+    for; two processes creating the state at once retry until the timeout.
+    """
+    # collect may run on a worker thread (its time budget); use is never concurrent
+    db = sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+    db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+            return db
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                db.close()
+                raise
+            if time.monotonic() > deadline:
+                db.close()
+                raise
+            time.sleep(0.05)
+
+
+class Table:
+    """A plugin's key-value table (``plugin_<name>``): JSON values or bytes."""
+
+    def __init__(self, db: sqlite3.Connection, name: str) -> None:
+        if not TABLE_NAME.fullmatch(name):
+            raise ValueError(f"state table name {name!r}: use a-z, 0-9 and _")
+        self.db = db
+        self.sql_name = f"plugin_{name}"
+        with db:
+            db.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.sql_name} (key TEXT PRIMARY KEY, "
+                "value BLOB, is_bytes INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)"
+            )
+
+    @staticmethod
+    def _encode(value: Any) -> tuple[Any, int]:
+        if isinstance(value, bytes | bytearray | memoryview):
+            return bytes(value), 1
+        return json.dumps(value, ensure_ascii=False), 0
+
+    @staticmethod
+    def _decode(value: Any, is_bytes: int) -> Any:
+        return bytes(value) if is_bytes else json.loads(value)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute(
+            f"SELECT value, is_bytes FROM {self.sql_name} WHERE key = ?", (key,)
+        ).fetchone()
+        return self._decode(*row) if row else default
+
+    def put(self, key: str, value: Any) -> None:
+        with self.db:
+            self.db.execute(
+                f"INSERT OR REPLACE INTO {self.sql_name} VALUES (?, ?, ?, ?)",
+                (key, *self._encode(value), now()),
+            )
+
+    def setdefault(self, key: str, value: Any) -> Any:
+        """The stored value of ``key``; ``value``, stored, when there is none."""
+        with self.db:
+            self.db.execute(
+                f"INSERT OR IGNORE INTO {self.sql_name} VALUES (?, ?, ?, ?)",
+                (key, *self._encode(value), now()),
+            )
+        return self.get(key)
+
+    def delete(self, key: str) -> None:
+        with self.db:
+            self.db.execute(f"DELETE FROM {self.sql_name} WHERE key = ?", (key,))
+
+    def items(self, prefix: str = "") -> list[tuple[str, Any]]:
+        rows = self.db.execute(
+            f"SELECT key, value, is_bytes FROM {self.sql_name} "
+            "WHERE substr(key, 1, ?) = ? ORDER BY key",
+            (len(prefix), prefix),
+        )
+        return [(key, self._decode(value, is_bytes)) for key, value, is_bytes in rows]
+
+
 class State:
     def __init__(self, workspace: Path) -> None:
         self.path = workspace / ".composer" / "state.db"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # collect may run on a worker thread (its time budget); use is never concurrent
-        self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        # WAL: a commit per feed stays cheap, and readers never block the writer
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self.db = _connect(self.path)
+        self._tables: dict[str, Table] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -91,6 +156,13 @@ class State:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def table(self, name: str) -> Table:
+        """The plugin table ``name`` (created on first use)."""
+        if name not in self._tables:
+            self._tables[name] = Table(self.db, name)
+        return self._tables[name]
+
+    # -- issues --------------------------------------------------------------------
     def generated_hash(self, issue_id: str) -> str | None:
         row = self.db.execute(
             "SELECT issue_md_sha256 FROM issues WHERE id = ?", (issue_id,)
@@ -106,74 +178,7 @@ class State:
                 (issue_id, sha256, now()),
             )
 
-    # -- feeds ---------------------------------------------------------------
-    def cached_feed(self, url: str) -> dict | None:
-        row = self.db.execute(
-            "SELECT etag, last_modified, content_type, body FROM feed_cache WHERE url = ?", (url,)
-        ).fetchone()
-        if row is None:
-            return None
-        return dict(zip(("etag", "last_modified", "content_type", "body"), row, strict=True))
-
-    def store_feed(self, url: str, etag, last_modified, content_type, body: bytes) -> None:
-        with self.db:
-            self.db.execute(
-                "INSERT OR REPLACE INTO feed_cache VALUES (?, ?, ?, ?, ?, ?)",
-                (url, etag, last_modified, content_type, body, now()),
-            )
-
-    def feed_ok(self, url: str, name: str, entries: int) -> None:
-        with self.db:
-            self.db.execute(
-                "INSERT INTO feed_health (url, name, last_success, failures, entries) "
-                "VALUES (?, ?, ?, 0, ?) ON CONFLICT(url) DO UPDATE SET name = excluded.name, "
-                "last_success = excluded.last_success, failures = 0, entries = excluded.entries",
-                (url, name, now(), entries),
-            )
-
-    def feed_failed(self, url: str, name: str, error: str) -> None:
-        with self.db:
-            self.db.execute(
-                "INSERT INTO feed_health (url, name, last_error, last_error_at, failures) "
-                "VALUES (?, ?, ?, ?, 1) ON CONFLICT(url) DO UPDATE SET name = excluded.name, "
-                "last_error = excluded.last_error, last_error_at = excluded.last_error_at, "
-                "failures = feed_health.failures + 1",
-                (url, name, error, now()),
-            )
-
-    def feed_health(self) -> list[dict]:
-        cols = ("url", "name", "last_success", "last_error", "last_error_at", "failures", "entries")
-        rows = self.db.execute(f"SELECT {', '.join(cols)} FROM feed_health ORDER BY url")
-        return [dict(zip(cols, row, strict=True)) for row in rows]
-
-    def undated_issue(self, key: str, issue_id: str) -> str:
-        """The issue an undated entry belongs to (this one, the first time it is seen)."""
-        with self.db:
-            self.db.execute(
-                "INSERT OR IGNORE INTO undated_entries (key, issue_id) VALUES (?, ?)",
-                (key, issue_id),
-            )
-        row = self.db.execute("SELECT issue_id FROM undated_entries WHERE key = ?", (key,))
-        return row.fetchone()[0]
-
-    # -- arXiv ---------------------------------------------------------------
-    def arxiv(self, ids: list[str]) -> dict[str, tuple[str, list[str]]]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.db.execute(
-            f"SELECT id, title, authors FROM arxiv_meta WHERE id IN ({marks})", ids
-        )
-        return {i: (t, json.loads(a)) for i, t, a in rows}
-
-    def store_arxiv(self, found: dict[str, tuple[str, list[str]]]) -> None:
-        with self.db:
-            self.db.executemany(
-                "INSERT OR REPLACE INTO arxiv_meta VALUES (?, ?, ?)",
-                [(i, t, json.dumps(a, ensure_ascii=False)) for i, (t, a) in found.items()],
-            )
-
-    # -- schedule ------------------------------------------------------------
+    # -- schedule ------------------------------------------------------------------
     def first_start(self, when: str) -> str:
         """When the scheduler first started in this workspace (``when``, the first time)."""
         with self.db:
@@ -223,7 +228,7 @@ class State:
                 (now(), outcome, detail, issue_id),
             )
 
-    # -- deliveries ----------------------------------------------------------
+    # -- deliveries ----------------------------------------------------------------
     def deliveries(self, issue_id: str) -> dict[str, dict]:
         rows = self.db.execute(
             "SELECT deliverer, target, delivered_at FROM deliveries WHERE issue_id = ?",

@@ -15,7 +15,6 @@ SPLIT_RE = re.compile(
     r"[\s,.;:!?()\[\]{}<>\"'“”‘’《》、。，；：！？（）「」『』【】\-—–…/\\|=+~^$%&#@*_`]+"
 )
 MIN_FRAGMENT = 4
-CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
 
 def trim_lines(text: str) -> str:
@@ -73,10 +72,6 @@ def squash(text: str) -> str:
     return "".join(SPLIT_RE.split(text))
 
 
-def is_cjk(ch: str) -> bool:
-    return bool(ch) and bool(CJK_RE.match(ch))
-
-
 ARXIV_RE = re.compile(
     r"(?:export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})"
     r"(?:v\d+)?(?:\.pdf)?",
@@ -132,3 +127,44 @@ def split_at_url(line: str) -> tuple[str, str, str]:
         return line.strip(), "", ""
     start, end, url = found[0]
     return line[:start].strip(), url, line[end:].strip()
+
+
+def fold(text: str) -> str:
+    """``text`` as one line: every run of whitespace (newlines included) one space."""
+    return " ".join(text.split())
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password (and token-like user name) in it replaced by ``***``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    credentials, _, host = parts.netloc.rpartition("@")
+    user, colon, _ = credentials.partition(":")
+    masked = f"{user}:***" if colon else "***"
+    return urlunsplit(parts._replace(netloc=f"{masked}@{host}"))
+
+
+# RFC 2606 names for examples: never a real reader's address
+RESERVED = ("example.org", "example.com", "example.net", "example", "invalid", "localhost")
+
+
+def is_placeholder(value: str) -> bool:
+    """An address at example.org/.com/.net, *.example, *.invalid or localhost, or none."""
+    from urllib.parse import urlsplit
+
+    value = value.strip()
+    if value.lower().startswith("mailto:"):
+        host = value[7:].split("?", 1)[0].rpartition("@")[2]
+    else:
+        try:
+            host = urlsplit(value).hostname or ""
+        except ValueError:
+            return True
+    host = host.lower().rstrip(".")
+    return not host or any(host == r or host.endswith("." + r) for r in RESERVED)

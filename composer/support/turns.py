@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from composer.contract.model import NOTE, Item, Turn
 from composer.contract.protocols import Block
+from composer.support.fences import Fences
 from composer.support.text import trim_lines
 
 LABEL = (
@@ -30,7 +31,6 @@ LABEL_LINE = re.compile(
 )
 # Looks like a label but is none we know: "B:", "R2：", "Q3x:" at a paragraph start.
 UNKNOWN_LABEL = re.compile(r"^ {0,3}(?:\*\*)?[A-Z]{1,2}\d{0,2}(?:\*\*)?[ \t]*[:：]")
-FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 @dataclass
@@ -53,14 +53,12 @@ def match_label(line: str) -> tuple[str, str] | None:
 def scan(block: Block) -> list[Segment]:
     """Cut a block into labelled and unlabelled segments."""
     segments: list[Segment] = []
-    fence: str | None = None
+    fences = Fences()
     after_blank = True
     for offset, line in enumerate(block.lines):
-        if fence is not None:
+        if fences.open:
             segments[-1].lines.append(line)
-            m = FENCE.match(line)
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
+            fences.step(line)
             continue
         found = match_label(line)
         if found:
@@ -75,9 +73,7 @@ def scan(block: Block) -> list[Segment]:
             segments.append(Segment(offset, None, [line], unknown=unknown))
         else:
             segments[-1].lines.append(line)
-        m = FENCE.match(found[1] if found else line)
-        if m:
-            fence = m.group(1)
+        fences.step(found[1] if found else line)
         after_blank = False
     return segments
 

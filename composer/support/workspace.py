@@ -42,6 +42,32 @@ def current_issue_id(timezone: str) -> str:
     return issue_id(dt.datetime.now(ZoneInfo(timezone)))
 
 
+def resolve_issue_id(text: str | None, timezone: str) -> str:
+    """``text`` checked as a real ISO week id (``2026-W53`` exists, ``2025-W53`` does
+    not); this week's id when ``text`` is None. A bad id is a UsageError (exit 2)."""
+    from composer.errors import UsageError
+
+    if text is None:
+        return current_issue_id(timezone)
+    m = ISSUE_ID.match(text)
+    if m:
+        year, week = int(text[:4]), int(text[6:])
+        if 1 <= week <= weeks_in(year):
+            return text
+        problem = f"{year} has no week {week:02d} (its weeks are W01 to W{weeks_in(year)})"
+    else:
+        problem = "issue ids are ISO weeks like YYYY-Www"
+    raise UsageError(
+        f"'{text}' is not an issue id: {problem}",
+        f"this week's issue is {current_issue_id(timezone)}",
+    )
+
+
+def weeks_in(year: int) -> int:
+    """52 or 53: the number of ISO weeks of ``year``."""
+    return dt.date(year, 12, 28).isocalendar()[1]
+
+
 def week_bounds(issue: str, timezone: str) -> tuple[dt.datetime, dt.datetime]:
     """[Monday 00:00, next Monday 00:00) of an ISO week in ``timezone``."""
     from zoneinfo import ZoneInfo

@@ -11,9 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from composer.contract.hookspecs import hookimpl
-from composer.contract.model import NOTE, Item
-from composer.support.text import find_urls, trim_lines
+from composer import api
+from composer.api import NOTE, Item, hookimpl
 
 COMPOSER_API = "1"
 KIND = "event"
@@ -46,7 +45,7 @@ class Events:
 
         def close() -> None:
             if items and items[-1].kind == KIND:
-                items[-1].text = trim_lines("\n".join(notes))
+                items[-1].text = api.trim_lines("\n".join(notes))
             notes.clear()
 
         for offset, line in enumerate(block.lines):
@@ -66,7 +65,7 @@ class Events:
         close()
         for item in items:
             if item.kind == NOTE:
-                item.text = trim_lines(item.text)
+                item.text = api.trim_lines(item.text)
         return items
 
     def serialize(self, items: list[Item]) -> str:
@@ -84,7 +83,7 @@ class Events:
         config = ctx.config_for(self.name)
         if not config or not config.calendars:
             return []
-        from composer.support.workspace import week_bounds
+        from composer.api import week_bounds
 
         zone = ctx.settings.newsletter.timezone
         start, _ = week_bounds(ctx.issue_id, zone)
@@ -106,6 +105,8 @@ class Events:
 
 
 def event_item(when: str, rest: str, origin: str) -> Item:
+    from composer.api import find_urls
+
     urls = find_urls(rest)
     url = ""
     if urls:
@@ -143,15 +144,17 @@ def read_calendar(source: str, ctx) -> str | None:
     if source.startswith(("http://", "https://")):
         if ctx.offline:
             return None
-        import httpx
+        from composer.api import FetchError, http_get
 
-        try:
-            response = httpx.get(source, timeout=10, follow_redirects=True)
-            response.raise_for_status()
-            return response.text
-        except httpx.HTTPError as exc:
+        try:  # composer's client: size and time caps, the network policy
+            response = http_get(source, timeout=10, max_bytes=2_000_000)
+        except FetchError as exc:
             ctx.warn(source, f"calendar not fetched: {exc}")
             return None
+        if response.status >= 400:
+            ctx.warn(source, f"calendar not fetched: HTTP {response.status}")
+            return None
+        return response.content.decode("utf-8", "replace")
     path = Path(source)
     if not path.is_absolute() and ctx.workspace:
         path = ctx.workspace / path

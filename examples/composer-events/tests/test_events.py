@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-from composer.contract.protocols import Report
-from composer.pipeline.parse import parse_text, serialize_issue
-from composer.plugin_manager import load_plugins
+from composer import testing
 
 ICS = """BEGIN:VCALENDAR
 VERSION:2.0
@@ -41,27 +34,15 @@ NOTES = """## 活动日历
 """
 
 
-@pytest.fixture
-def sections():
-    manager = load_plugins(env="composer-events")
-    assert manager.infos["composer-events"].status == "ok"
-    return manager.sections()
+PLUGINS = "builtins,composer-events"
 
 
 def composer(*args, cwd):
-    env = dict(os.environ, COMPOSER_PLUGINS="builtins,composer-events")
-    return subprocess.run(
-        [sys.executable, "-m", "composer", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return testing.run(*args, cwd=cwd, plugins=PLUGINS)
 
 
-def test_notes_parse_and_round_trip(sections):
-    issue = parse_text(NOTES, "n.md", sections, Report())
+def test_notes_parse_and_round_trip():
+    issue, again = testing.round_trip(NOTES, PLUGINS)
     (section,) = issue.sections
     assert section.kind == "events"
     first, second = section.items
@@ -72,7 +53,6 @@ def test_notes_parse_and_round_trip(sections):
         "带上笔记本。",
     )
     assert second.meta["when"] == "2026-12-03" and second.url == ""
-    again = parse_text(serialize_issue(issue, sections), "n.md", sections, Report())
     assert again == issue
 
 

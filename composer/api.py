@@ -1,0 +1,127 @@
+"""The one import surface for plugins, the built-in ones included.
+
+Everything a plugin may use is named here and documented in docs/plugins.md; the
+rest of ``composer`` is private and may change in any release. The contract (hooks,
+model, protocols) is imported eagerly and is light; the helpers load on first use,
+so ``from composer.api import hookimpl, Item`` at module level keeps
+``composer --help`` fast. Import helpers inside the functions that use them, or
+write ``api.to_html(...)`` after ``from composer import api``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from composer import PLUGIN_API_VERSION
+from composer.contract.hookspecs import hookimpl
+from composer.contract.model import NOTE, Issue, Item, Link, Section, Turn
+from composer.contract.protocols import (
+    Block,
+    Context,
+    Deliverer,
+    Delivery,
+    DeliveryError,
+    Problem,
+    RenderContext,
+    Renderer,
+    Report,
+    SectionType,
+    StateAPI,
+    Table,
+    section_title,
+)
+from composer.errors import UsageError, UserError
+
+# name -> module that defines it (or (module, name there)), imported on first access
+_HELPERS: dict[str, str | tuple[str, str]] = {
+    # text and URLs
+    "trim_lines": "composer.support.text",
+    "find_urls": "composer.support.text",
+    "urls": "composer.support.text",
+    "split_at_url": "composer.support.text",
+    "markdown_link": "composer.support.text",
+    "arxiv_id": "composer.support.text",
+    "canonical_url": "composer.support.text",
+    "fold": "composer.support.text",
+    # code fences
+    "Fences": "composer.support.fences",
+    "fence_marker": "composer.support.fences",
+    # labelled turns and link lists of the dialect
+    "scan_turns": ("composer.support.turns", "scan"),
+    "match_label": "composer.support.turns",
+    "label_number": "composer.support.turns",
+    "parse_threads": "composer.support.turns",
+    "serialize_turns": "composer.support.turns",
+    "thread_score": "composer.support.turns",
+    "parse_link_list": "composer.support.linklist",
+    "serialize_link_list": "composer.support.linklist",
+    "link_list_score": "composer.support.linklist",
+    # Markdown
+    "markdown_to_html": ("composer.support.mdwriter", "to_html"),
+    "MarkdownWriter": "composer.support.mdwriter",
+    "label_first": "composer.support.mdblocks",
+    "blockquote": "composer.support.mdblocks",
+    "squeeze": "composer.support.mdblocks",
+    "dump_front_matter": "composer.support.frontmatter",
+    # HTML output checks
+    "visible_html": "composer.pipeline.fidelity",
+    # the issue's week
+    "week_bounds": "composer.support.workspace",
+    # network, with the network policy
+    "http_client": ("composer.support.http", "client"),
+    "fetch": "composer.support.http",
+    "http_get": ("composer.support.http", "get"),
+    "FetchError": "composer.support.http",
+    "HTTPError": "composer.support.http",
+    "check_url": "composer.support.http",
+    "mask_url": "composer.support.text",
+    "is_placeholder": "composer.support.text",
+    # email
+    "build_message": "composer.support.mail",
+    # commands
+    "workspace_option": "composer.commands.common",
+    "open_context": "composer.commands.common",
+    "print_table": "composer.commands.common",
+}
+
+__all__ = [
+    "PLUGIN_API_VERSION",
+    "hookimpl",
+    "NOTE",
+    "Issue",
+    "Item",
+    "Link",
+    "Section",
+    "Turn",
+    "Block",
+    "Context",
+    "Deliverer",
+    "Delivery",
+    "DeliveryError",
+    "Problem",
+    "Renderer",
+    "RenderContext",
+    "Report",
+    "SectionType",
+    "StateAPI",
+    "Table",
+    "section_title",
+    "UsageError",
+    "UserError",
+    *_HELPERS,
+]
+
+
+def __getattr__(name: str) -> Any:
+    where = _HELPERS.get(name)
+    if where is None:
+        raise AttributeError(f"composer.api has no {name!r}")
+    module, attr = (where, name) if isinstance(where, str) else where
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,141 @@
+"""The check stage: every loaded renderer's outputs, the issue itself, the settings.
+
+For each loaded renderer: its declared outputs must exist, its ``faithful`` outputs
+must carry every URL and sentence of the source, and its own ``check`` rules run.
+Then the issue (no items, init's example note, empty sections, links in several
+sections), the editor's punctuation, and, in a workspace, the settings a send needs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from composer.contract.model import NOTE, Issue
+from composer.contract.protocols import Problem, section_title
+from composer.pipeline.fidelity import lost, source_rules
+from composer.plugin_manager import describe
+from composer.support.text import is_placeholder, urls
+
+if TYPE_CHECKING:
+    from composer.app import App
+
+
+def renderer_problems(app: App, source: str, out: Path, ctx) -> list[Problem]:
+    """Missing outputs, lost text in faithful outputs, and each renderer's own rules."""
+    problems: list[Problem] = []
+    for name, (owner, renderer) in app.renderers.items():
+        files: dict[str, str] = {}
+        for filename in renderer.outputs:
+            path = out / filename
+            if not path.is_file():
+                problems.append(
+                    Problem(filename, "missing-output", f"{filename} was not written ({name})")
+                )
+                continue
+            files[filename] = path.read_text(encoding="utf-8", errors="replace")
+        for filename in getattr(renderer, "faithful", ()):
+            if filename in files:
+                problems += lost(source, filename, files[filename])
+        rules = getattr(renderer, "check", None)
+        if rules is None or not files:
+            continue
+        try:
+            with app.manager.trace(owner, f"check {name}"):
+                problems += list(rules(files, ctx))
+        except Exception as exc:
+            app.broken_plugin(owner, f"check: {describe(exc)}")
+            problems.append(
+                Problem(name, "check-failed", f"plugin {owner}: its check failed ({describe(exc)})")
+            )
+    return problems
+
+
+def issue_rules(app: App, issue: Issue) -> list[Problem]:
+    """The issue itself: items at all, init's example, empty sections, repeated links."""
+    types = app.sections.types
+    items = [item for item in issue.items() if item.kind != NOTE or item.text.strip()]
+    out: list[Problem] = []
+    if not items:
+        out.append(Problem("issue", "empty-issue", "the issue has no items: nothing to send"))
+    example = example_items(app)
+    if any(item in example for item in items):
+        out.append(
+            Problem(
+                "issue",
+                "example-note",
+                "the example note of `composer init` is still in the issue: "
+                "delete notes/example.md (and its items from issue.md)",
+            )
+        )
+    out += [
+        Problem(
+            "issue",
+            "empty-section",
+            f"section '{section_title(s, types)}' has no items",
+            blocking=False,
+        )
+        for s in issue.sections
+        if not s.items
+    ]
+    where: dict[str, list[str]] = defaultdict(list)
+    for section in issue.sections:
+        title = section_title(section, types)
+        seen = set()
+        for item in section.items:
+            for url in urls(" ".join([item.url, item.text, *(t.text for t in item.turns)])):
+                if url not in seen:
+                    seen.add(url)
+                    where[url].append(title)
+    out += [
+        Problem("issue", "duplicate-link", f"{u} appears in {', '.join(t)}", blocking=False)
+        for u, t in where.items()
+        if len(t) > 1
+    ]
+    return out
+
+
+def example_items(app: App) -> list:
+    """The items of init's example note, as the loaded section types read them."""
+    from composer.contract.protocols import Report
+    from composer.pipeline.parse import parse_text
+    from composer.support.starter import EXAMPLE_NOTE
+
+    example = parse_text(EXAMPLE_NOTE, "example.md", app.sections, Report())
+    return [item for item in example.items() if item.kind != NOTE]
+
+
+def settings_rules(app: App) -> list[Problem]:
+    """What a workspace must set before anything is sent: no placeholders."""
+    if app.workspace is None:
+        return []
+    newsletter = app.settings.newsletter
+    out = []
+    for key, value, what in (
+        ("unsubscribe_url", newsletter.unsubscribe_url, "where readers unsubscribe"),
+        ("url", newsletter.url, "the web address of each issue, {id} for its id"),
+    ):
+        if not value.strip():
+            out.append(
+                Problem("config", "unset", f"set [newsletter] {key} in composer.toml ({what})")
+            )
+        elif is_placeholder(value):
+            out.append(
+                Problem(
+                    "config",
+                    "placeholder",
+                    f"[newsletter] {key} = {value!r} is a placeholder: set {what}",
+                )
+            )
+    return out
+
+
+def check_issue(app: App, source: str, label: str, issue: Issue, out: Path, ctx) -> list[Problem]:
+    """Every problem of an issue (its dialect ``source``) and of its outputs in ``out``."""
+    return (
+        renderer_problems(app, source, out, ctx)
+        + issue_rules(app, issue)
+        + settings_rules(app)
+        + source_rules(source, label)
+    )

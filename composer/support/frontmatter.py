@@ -1,0 +1,79 @@
+"""YAML front matter: read (dates kept as written, duplicate keys warned) and written."""
+
+from __future__ import annotations
+
+import re
+
+from composer.contract.protocols import Report
+
+
+def _yaml_loader():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        """SafeLoader that keeps dates as the strings the editor wrote."""
+
+    Loader.yaml_implicit_resolvers = {
+        k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
+
+
+def split_front_matter(text: str, where: str, report: Report) -> tuple[dict, str, int]:
+    """(front matter dict, body, line number where the body starts)."""
+    if not text.startswith("---\n"):
+        return {}, text, 1
+    end = re.search(r"(?m)^---[ \t]*$", text[4:])
+    if not end:
+        return {}, text, 1
+    raw = text[4 : 4 + end.start()]
+    body = text[4 + end.end() :]
+    body_line = raw.count("\n") + 3
+    if body.startswith("\n"):
+        body = body[1:]
+    seen: dict[str, int] = {}
+    for n, line in enumerate(raw.splitlines(), 2):
+        m = re.match(r"([A-Za-z_][\w-]*)\s*:", line)
+        if not m:
+            continue
+        key = m.group(1)
+        if key in seen:
+            report.warn(
+                f"{where}:{n}",
+                f"front matter key '{key}' repeats line {seen[key]}: the last one wins",
+            )
+        seen[key] = n
+    import yaml
+
+    try:
+        meta = yaml.load(raw, Loader=_yaml_loader()) or {}
+    except yaml.YAMLError as exc:
+        where_mark = getattr(exc, "problem_mark", None)
+        line = f":{where_mark.line + 2}" if where_mark else ""
+        report.warn(f"{where}{line}", "front matter is not valid YAML: kept as text")
+        return {}, text, 1
+    if not isinstance(meta, dict):
+        report.warn(f"{where}:2", "front matter is not a mapping: kept as text")
+        return {}, text, 1
+    return {str(k): v for k, v in meta.items()}, body, body_line
+
+
+def dump_front_matter(meta: dict) -> str:
+    """YAML front matter; values written as JSON, which YAML reads as they are."""
+    import json
+
+    lines = [
+        f"{_yaml_key(k)}: {json.dumps(v, ensure_ascii=False, default=str)}" for k, v in meta.items()
+    ]
+    return "---\n" + "\n".join(lines) + ("\n" if lines else "") + "---\n"
+
+
+def _yaml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z_][\w-]*", key) else json_str(key)
+
+
+def json_str(value: str) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)

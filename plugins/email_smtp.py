@@ -1,0 +1,190 @@
+"""The email plugin's message and its SMTP deliverer (``[delivery.email]``).
+
+One table describes one message: its sender, recipients and Reply-To shape both
+out/email.eml and what ``composer send`` hands to the SMTP server. The password
+comes only from ``$COMPOSER_SMTP_PASSWORD``; AUTH over a connection that is not
+encrypted is refused unless the server is this machine or ``allow_insecure_auth``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+
+from composer import api
+from composer.api import Delivery, DeliveryError
+
+PASSWORD_ENV = "COMPOSER_SMTP_PASSWORD"
+TABLE = "delivery.email"
+
+
+def _toml_names(name: str) -> str:
+    """``from`` is a Python keyword: the field is ``sender``, the key is ``from``."""
+    return "from" if name == "sender" else name
+
+
+@dataclass
+class SmtpConfig:
+    """``[delivery.email]`` in composer.toml."""
+
+    __pydantic_config__ = {
+        "extra": "forbid",
+        "alias_generator": _toml_names,
+        "populate_by_name": True,
+    }
+    smtp_host: str
+    sender: str
+    to: list[str]
+    reply_to: str = ""
+    list_unsubscribe_post: bool = True
+    smtp_port: int = 0  # 0: 465 with ssl, else 587 with starttls, else 25
+    starttls: bool = False
+    ssl: bool = False
+    username: str = ""
+    allow_insecure_auth: bool = False
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.starttls and self.ssl:
+            raise ValueError("set starttls or ssl, not both")
+        if not self.to:
+            raise ValueError("to: at least one recipient")
+        if not 0 < self.timeout <= 600:
+            raise ValueError("timeout: from 0 to 600 seconds")
+        if not 0 <= self.smtp_port <= 65535:
+            raise ValueError("smtp_port: from 1 to 65535 (0: the default for the TLS mode)")
+
+    @property
+    def port(self) -> int:
+        return self.smtp_port or (465 if self.ssl else 587 if self.starttls else 25)
+
+
+def smtp_config(ctx) -> SmtpConfig | None:
+    return ctx.plugin_config.get(TABLE)
+
+
+def message_for(issue, ctx, html: str, text: str | None, to: list[str]):
+    """The issue's email message, addressed as ``[delivery.email]`` says (or to ``to``)."""
+    config = smtp_config(ctx)
+    return api.build_message(
+        subject=issue.title or ctx.settings.newsletter.title,
+        sender=config.sender if config else "",
+        to=to or (config.to if config else []),
+        html=html,
+        text=text,
+        issue_id=issue.id,
+        unsubscribe=ctx.settings.newsletter.unsubscribe_url,
+        reply_to=config.reply_to if config else "",
+        one_click=config.list_unsubscribe_post if config else True,
+    )
+
+
+def sender_rules(ctx) -> list[api.Problem]:
+    """The sender must be a real address before anything goes out by email."""
+    import email.utils
+
+    config = smtp_config(ctx)
+    if config is None:
+        return []
+    address = email.utils.parseaddr(config.sender)[1]
+    if "@" not in address or api.is_placeholder(f"mailto:{address}"):
+        return [
+            api.Problem(
+                "config",
+                "placeholder",
+                f"[delivery.email] from = {config.sender!r} is not a real sender address",
+            )
+        ]
+    return []
+
+
+class SmtpDeliverer:
+    """The issue as multipart email (text + HTML as rendered), over SMTP."""
+
+    name = "email"
+    config_key = TABLE
+    config = SmtpConfig
+
+    def _message(self, delivery: Delivery, ctx):
+        text = delivery.read("email.txt") if "email.txt" in delivery.outputs else None
+        if "email.html" not in delivery.outputs:
+            raise DeliveryError("email.html was not rendered (is the email plugin's renderer off?)")
+        return message_for(delivery.issue, ctx, delivery.read("email.html"), text, delivery.to)
+
+    def describe(self, delivery: Delivery, ctx) -> str:
+        config = smtp_config(ctx)
+        message = self._message(delivery, ctx)
+        size = len(message.as_bytes())
+        return (
+            f"email to {', '.join(delivery.to or config.to)} via {config.smtp_host}:"
+            f"{config.port}: subject {message['Subject']!r}, {size / 1024:.1f} KB"
+        )
+
+    def deliver(self, delivery: Delivery, ctx) -> str:
+        config = smtp_config(ctx)
+        message = self._message(delivery, ctx)
+        recipients = delivery.to or config.to
+        send_smtp(config, message, recipients)
+        return ", ".join(recipients)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def send_smtp(config: SmtpConfig, message, recipients: list[str]) -> None:
+    import smtplib
+    import ssl
+
+    where = f"{config.smtp_host}:{config.port}"
+    password = os.environ.get(PASSWORD_ENV, "")
+    if config.username and not password:
+        raise DeliveryError(f"{where}: username is set but ${PASSWORD_ENV} is empty")
+    encrypted = config.ssl or config.starttls
+    if config.username and not encrypted and not config.allow_insecure_auth:
+        if not _is_loopback(config.smtp_host):
+            raise DeliveryError(
+                f"{where}: refusing to send the password unencrypted: set starttls = true "
+                "or ssl = true (or allow_insecure_auth = true if you must)"
+            )
+    try:
+        if config.ssl:
+            context = ssl.create_default_context()
+            smtp = smtplib.SMTP_SSL(
+                config.smtp_host, config.port, timeout=config.timeout, context=context
+            )
+        else:
+            smtp = smtplib.SMTP(config.smtp_host, config.port, timeout=config.timeout)
+        with smtp:
+            if config.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if config.username:
+                smtp.login(config.username, password)
+            smtp.send_message(message, to_addrs=recipients)
+    except smtplib.SMTPAuthenticationError as exc:
+        refused = f"login as {config.username} refused ({_reply(exc)})"
+        raise DeliveryError(f"{where}: {refused}") from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        refused = ", ".join(f"{a} ({_reply(e)})" for a, e in exc.recipients.items())
+        raise DeliveryError(f"{where}: recipient refused: {refused}") from None
+    except smtplib.SMTPResponseException as exc:
+        raise DeliveryError(f"{where}: server said {_reply(exc)}") from None
+    except TimeoutError:
+        raise DeliveryError(f"{where}: timed out after {config.timeout:g} s") from None
+    except ConnectionRefusedError:
+        raise DeliveryError(f"{where}: connection refused (is the SMTP server running?)") from None
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryError(f"{where}: {type(exc).__name__}: {exc}") from None
+
+
+def _reply(exc) -> str:
+    code, text = (exc.smtp_code, exc.smtp_error) if hasattr(exc, "smtp_code") else exc
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {text}".strip()
