@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
+from functools import cache
 
 from composer.support.http import FetchError
 
@@ -17,6 +18,7 @@ STEP = 64 * 1024
 MAX_LAYERS = 4
 
 
+@cache
 def _brotli():
     """The brotli module, when installed and able to bound its output; else None."""
     try:

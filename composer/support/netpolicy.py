@@ -1,8 +1,8 @@
 """Where a fetch may connect: decided on the resolved addresses, before connecting.
 
 - Link-local and cloud-metadata addresses (169.254.0.0/16, fe80::/10, 100.100.100.200,
-  fd00:ec2::254, also inside IPv4-mapped, IPv4-compatible and NAT64 IPv6 forms) and
-  metadata host names are never fetched.
+  fd00:ec2::254, also inside IPv4-mapped, IPv4-compatible, NAT64 and 6to4 IPv6 forms)
+  and metadata host names are never fetched.
 - A redirect never moves from a public address to a private or loopback one. An
   editor may still list an intranet or loopback URL directly, and a redirect from a
   private address to another private one is followed.
@@ -61,10 +61,11 @@ counted_as_public: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
 
 
 def embedded(address: Address) -> Address:
-    """The IPv4 address an IPv6 address stands for (mapped, compatible, NAT64), else itself."""
+    """The IPv4 address an IPv6 address stands for (mapped, compatible, NAT64, 6to4),
+    else itself."""
     if address.version == 6:
-        if address.ipv4_mapped:
-            return address.ipv4_mapped
+        if address.ipv4_mapped or address.sixtofour:
+            return address.ipv4_mapped or address.sixtofour
         if address in NAT64 or (int(address) >> 32 == 0 and int(address) > 1):
             return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return address
@@ -95,11 +96,11 @@ def vet(host: str, addresses: list[str]) -> list[str]:
     """``addresses`` when ``host`` may be fetched at all; raises :class:`Refused` if not."""
     name = host.lower().rstrip(".")
     if name in METADATA_NAMES:
-        raise Refused(f"{METADATA} (host name {host})")
+        raise Refused(f"{METADATA}: host name {host}")
     for text in addresses:
         if is_never(text):
             shown = "" if text == host else f"{host} -> "
-            raise Refused(f"{METADATA} ({shown}{text})")
+            raise Refused(f"{METADATA}: {shown}{text}")
     return addresses
 
 
@@ -109,7 +110,7 @@ def vet_redirect(from_public: bool, host: str, addresses: list[str]) -> None:
         for text in addresses:
             if not is_public(text):
                 shown = "" if text == host else f"{host} -> "
-                raise Refused(f"{DOWNWARD} ({shown}{text})")
+                raise Refused(f"{DOWNWARD}: {shown}{text}")
 
 
 def is_literal(host: str) -> bool:
