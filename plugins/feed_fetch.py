@@ -43,15 +43,18 @@ def collect_feeds(config, ctx) -> list[Item]:
     return items
 
 
-def fetch_one(session, url: str, config, cached) -> Outcome:
-    """Conditional GET of one feed, parsed as soon as it arrives (on a worker thread)."""
+def fetch_one(session, url: str, config, cached, stop: threading.Event | None = None) -> Outcome:
+    """Conditional GET of one feed, parsed as soon as it arrives (on a worker thread).
+
+    Setting ``stop`` abandons the fetch at its next step (the connection is closed).
+    """
     headers = {}
     if cached and cached["etag"]:
         headers["If-None-Match"] = cached["etag"]
     if cached and cached["last_modified"]:
         headers["If-Modified-Since"] = cached["last_modified"]
     try:
-        got = fetch(session, url, config.timeout, config.max_bytes, headers)
+        got = fetch(session, url, config.timeout, config.max_bytes, headers, stop=stop)
     except FetchError as exc:
         return Outcome(error=str(exc))
     if got.status >= 400:
@@ -72,7 +75,8 @@ def fetch_all(sources, config, cached: dict) -> dict[str, Outcome]:
     """Every feed fetched on ``config.concurrency`` daemon threads.
 
     A feed not done ``config.timeout`` seconds after it started is given up (its
-    thread is abandoned and replaced), so one hanging server cannot stall the issue.
+    thread is told to stop, and replaced), so one hanging server cannot stall the
+    issue; every fetch still running when this returns is told to stop too.
     """
     from composer.api import http_client as client
 
@@ -81,6 +85,7 @@ def fetch_all(sources, config, cached: dict) -> dict[str, Outcome]:
         jobs.put(source.url)
     done: queue.SimpleQueue = queue.SimpleQueue()
     started: dict[str, float] = {}
+    stops: dict[str, threading.Event] = {source.url: threading.Event() for source in sources}
     outcomes: dict[str, Outcome] = {}
     progress = _progress(len(sources))
 
@@ -92,7 +97,7 @@ def fetch_all(sources, config, cached: dict) -> dict[str, Outcome]:
                 return
             started[url] = time.monotonic()
             try:
-                done.put((url, fetch_one(session, url, config, cached[url])))
+                done.put((url, fetch_one(session, url, config, cached[url], stops[url])))
             except Exception as exc:  # feedparser or httpx internals: this feed only
                 done.put((url, Outcome(error=f"{type(exc).__name__}: {exc}")))
 
@@ -117,6 +122,7 @@ def fetch_all(sources, config, cached: dict) -> dict[str, Outcome]:
                 for url, began in running:
                     if now - began >= config.timeout:
                         outcomes[url] = Outcome(error=f"timed out after {config.timeout:g} s")
+                        stops[url].set()
                         spawn()
                 continue
             if url not in outcomes:
@@ -124,6 +130,8 @@ def fetch_all(sources, config, cached: dict) -> dict[str, Outcome]:
                 if progress:
                     progress.advance(progress.task_ids[0])
     finally:
+        for stop in stops.values():
+            stop.set()
         if progress:
             progress.stop()
         session.close()  # an abandoned thread's late request fails quietly
