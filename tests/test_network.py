@@ -23,6 +23,7 @@ from pathlib import Path
 import bombs
 import netguard
 import pytest
+from conftest import make_sendable
 from werkzeug import Response
 
 from composer.support import netpolicy
@@ -221,6 +222,7 @@ def test_any_client_follows_the_policy_and_the_webhook_says_why(
     netguard.names["hook.test"] = ["169.254.169.254"]
     with client() as session, pytest.raises(netpolicy.Refused, match=METADATA):
         session.post("http://hook.test/hook", json={})
+    make_sendable(workspace)
     result = run("draft", "-w", workspace, "--issue", "2023-W47", "--offline")
     assert result.returncode == 0, result.stderr
     with open(workspace / "composer.toml", "a", encoding="utf-8") as toml:
