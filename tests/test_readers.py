@@ -1,0 +1,98 @@
+"""What readers see: turns on their own lines, text escaped once, dates, accessibility."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SAMPLES
+
+LABEL = r"(?:Q\d*(?:-continue)?|A\d*|F\d*|F\(Follow\)|D(?:\(Discussion\))?|研究员\d+)"
+TURN_IN_HTML = re.compile(rf"<strong>{LABEL}</strong>[：:]")
+
+
+def composer(*args, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, COMPOSER_PLUGINS="builtins", NO_COLOR="1", **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "composer", *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory) -> dict[str, Path]:
+    """Output folders of every sample and of the bundled issue, rendered once."""
+    base = tmp_path_factory.mktemp("readers")
+    folders: dict[str, Path] = {}
+    for sample in SAMPLES:
+        out = base / sample.stem
+        result = composer("render", sample, "--out", out, cwd=base)
+        assert result.returncode == 0, result.stderr
+        folders[sample.name] = out
+    ws = base / "ws"
+    shutil.copytree(
+        ROOT / "issues", ws, ignore=shutil.ignore_patterns("out", "issue.md*", ".composer")
+    )
+    result = composer("draft", "-w", ws, "--issue", "2023-W47", "--offline", cwd=base)
+    assert result.returncode == 0, result.stderr
+    folders["2023-W47"] = ws / "2023-W47" / "out"
+    return folders
+
+
+NAMES = [p.name for p in SAMPLES] + ["2023-W47"]
+
+
+def commonmark(text: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").render(text)
+
+
+def text_outside_code(rendered: str) -> str:
+    rendered = re.sub(r"(?s)<pre>.*?</pre>|<code>.*?</code>", " ", rendered)
+    return html.unescape(re.sub(r"<[^>]+>", " ", rendered))
+
+
+# -- 1. turns ------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("output", ["post.md", "wechat.md"])
+def test_every_turn_is_its_own_paragraph_in_commonmark(outputs, name, output):
+    rendered = commonmark((outputs[name] / output).read_text(encoding="utf-8"))
+    crowded = [
+        p[:120]
+        for p in re.findall(r"(?s)<p>(.*?)</p>", rendered)
+        if len(TURN_IN_HTML.findall(p)) > 1
+    ]
+    assert crowded == []
+    visible = text_outside_code(rendered)
+    assert "**" not in visible and "](" not in visible
+
+
+def test_consecutive_answers_and_follow_ups_each_start_a_paragraph(tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text(
+        "## 简短问答\n\nQ: 问题？\n\nA: 答一\n\nA1: 答二\n\nA2: 答三\n\n"
+        "## 讨论&杂谈\n\nD(Discussion): 开头\n\nF(Follow): 跟进\n\nF1: 再跟进\n",
+        encoding="utf-8",
+    )
+    assert composer("render", source, "--out", tmp_path / "out", cwd=tmp_path).returncode == 0
+    for output in ("post.md", "wechat.md"):
+        rendered = commonmark((tmp_path / "out" / output).read_text(encoding="utf-8"))
+        paragraphs = re.findall(r"(?s)<p>(.*?)</p>", rendered)
+        for label, text in [
+            ("A1", "答二"),
+            ("A2", "答三"),
+            ("F(Follow)", "跟进"),
+            ("F1", "再跟进"),
+        ]:
+            assert f"<strong>{label}</strong>：{text}" in paragraphs, (output, label)
