@@ -96,3 +96,31 @@ def test_consecutive_answers_and_follow_ups_each_start_a_paragraph(tmp_path):
             ("F1", "再跟进"),
         ]:
             assert f"<strong>{label}</strong>：{text}" in paragraphs, (output, label)
+
+
+# -- 2. plain text -------------------------------------------------------------
+def test_plain_text_keeps_the_indent_of_a_follow_up_on_every_wrapped_line(tmp_path):
+    from composer.plugins.text import width
+
+    long = "这是一段很长的跟进回复，" * 12 + "见 https://example.org/" + "x" * 60 + " 完。"
+    source = tmp_path / "in.txt"
+    source.write_text(
+        f"## 讨论&杂谈\n\nD(Discussion): 开头\n\nF(Follow): {long}\n\n第二段也属于它。\n\nF1: 短\n",
+        encoding="utf-8",
+    )
+    assert composer("render", source, "--out", tmp_path / "out", cwd=tmp_path).returncode == 0
+    text = (tmp_path / "out" / "email.txt").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("    F(Follow): "))
+    end = next(i for i, ln in enumerate(lines) if ln.startswith("    F1: "))
+    block = [ln for ln in lines[start:end] if ln]
+    assert len(block) > 4  # wrapped, plus the second paragraph
+    assert all(ln.startswith("    ") for ln in block), block
+    assert "    第二段也属于它。" in block
+    # closing punctuation may hang one character past the 72 columns; URLs are not cut
+    assert all(width(ln) <= 74 for ln in block if "https://" not in ln), block
+    assert (
+        "".join(ln.strip() for ln in block)
+        .replace(" ", "")
+        .startswith("F(Follow):" + long.replace(" ", "")[:40])
+    )
