@@ -8,7 +8,6 @@ desktop width in light mode.
 from __future__ import annotations
 
 import importlib
-import re
 import sys
 import types
 from dataclasses import dataclass, field
@@ -139,10 +138,12 @@ def build_message(issue, ctx, html: str, text: str):
 
 
 def preheader(issue) -> str:
-    """The first words of the issue, for the inbox preview line."""
+    """The first words of the issue as a reader sees them, for the inbox preview line."""
+    from composer.support.mdwriter import plain_text
+
     for item in issue.items():
-        text = item.title or item.text or (item.turns[0].text if item.turns else "")
-        text = re.sub(r"\s+", " ", re.sub(r"[#*`>\[\]()!]", "", text)).strip()
+        text = item.title or plain_text(item.text or (item.turns[0].text if item.turns else ""))
+        text = " ".join(text.split())
         if text:
             return text[:120]
     return issue.title

@@ -124,3 +124,61 @@ def test_plain_text_keeps_the_indent_of_a_follow_up_on_every_wrapped_line(tmp_pa
         .replace(" ", "")
         .startswith("F(Follow):" + long.replace(" ", "")[:40])
     )
+
+
+# -- 3. escaped exactly once ---------------------------------------------------
+HOSTILE_TITLES = {
+    "https://a.example/1": "《A < B》",
+    "https://b.example/2": "A & B",
+    "https://c.example/3": "&amp; 字面",
+    "https://d.example/4": "a*b*c 星号",
+    "https://e.example/5": "[x](y) 方括号",
+}
+HOSTILE = """## 论文分享
+
+1.《A < B》https://a.example/1
+
+摘要里 [C & D < E](https://f.example/6) 还有 [x &amp; y](https://g.example/7) 和 [*强调* `代码`](https://h.example/8)。
+
+## 链接
+
+- A & B: https://b.example/2
+- &amp; 字面: https://c.example/3
+- a*b*c 星号: https://d.example/4
+- [x](y) 方括号: https://e.example/5
+"""
+
+
+def test_citation_titles_are_shown_as_typed(tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text(HOSTILE, encoding="utf-8")
+    assert composer("render", source, "--out", tmp_path / "out", cwd=tmp_path).returncode == 0
+    md = (tmp_path / "out" / "wechat.md").read_text(encoding="utf-8")
+    assert "&amp;lt;" not in md and "&amp;amp;amp;" not in md
+    cited = md.split("---\n")[-1]
+    rendered = commonmark(cited)
+    entries = dict(
+        (url, html.unescape(title))
+        for title, url in re.findall(r"\[\d+\] (.*?): (https://\S+?)(?:<|\s|$)", rendered)
+    )
+    expected = dict(HOSTILE_TITLES)
+    expected.update(
+        {
+            "https://f.example/6": "C & D < E",
+            "https://g.example/7": "x & y",
+            "https://h.example/8": "强调 代码",
+        }
+    )
+    assert entries == expected
+
+
+def test_preheader_is_the_text_a_reader_sees_escaped_once(tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text(
+        "## 讨论\n\n研究员1：见 (附录) > 正文 & 注释，**粗体** 与 [链接](https://x.example/) &amp; 完。\n",
+        encoding="utf-8",
+    )
+    assert composer("render", source, "--out", tmp_path / "out", cwd=tmp_path).returncode == 0
+    page = (tmp_path / "out" / "email.html").read_text(encoding="utf-8")
+    hidden = re.search(r'<div class="preheader"[^>]*>(.*?)</div>', page).group(1)
+    assert hidden == "见 (附录) &gt; 正文 &amp; 注释，粗体 与 链接 &amp; 完。"
