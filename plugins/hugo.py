@@ -23,8 +23,11 @@ class HugoRenderer:
 
         meta = dict(issue.meta)
         meta.setdefault("title", issue.title or ctx.settings.newsletter.title)
-        if issue.date:
-            meta.setdefault("date", issue.date)
+        date = hugo_date(issue, ctx)
+        if date:
+            meta["date"] = date
+        else:
+            meta.pop("date", None)
         meta.setdefault("draft", True)
 
         def link(title: str, url: str) -> str:
@@ -41,6 +44,21 @@ class HugoRenderer:
             esc=writer.escape,
         )
         return {"post.md": dump_front_matter(meta) + "\n" + squeeze(body)}
+
+
+def hugo_date(issue, ctx) -> str:
+    """The issue's date as ISO 8601, which Hugo reads: the editor's (any common form), else
+    the issue's day of its week; a date that is no date is left out, with a warning."""
+    from composer.support.dates import issue_day, machine_date, parse_when
+
+    when = parse_when(issue.date) if issue.date else None
+    if when is not None:
+        return machine_date(when)
+    day = issue_day(issue.id, ctx.settings.schedule.cron)
+    if issue.date:
+        instead = f"uses {day.isoformat()}, the issue's day" if day else "has no date"
+        ctx.warn("post.md", f"date {issue.date!r} is not a date Hugo reads: the post {instead}")
+    return day.isoformat() if day else ""
 
 
 LIST_ITEM = re.compile(r"\d{1,9}[.)](\s|$)")

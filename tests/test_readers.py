@@ -182,3 +182,105 @@ def test_preheader_is_the_text_a_reader_sees_escaped_once(tmp_path):
     page = (tmp_path / "out" / "email.html").read_text(encoding="utf-8")
     hidden = re.search(r'<div class="preheader"[^>]*>(.*?)</div>', page).group(1)
     assert hidden == "见 (附录) &gt; 正文 &amp; 注释，粗体 与 链接 &amp; 完。"
+
+
+# -- 4. dates ------------------------------------------------------------------
+def test_the_bundled_issue_is_dated_friday_of_its_week_and_shown_in_chinese(outputs):
+    out = outputs["2023-W47"]
+    assert 'date: "2023-11-24"' in (out.parent / "issue.md").read_text(encoding="utf-8")
+    assert 'date: "2023-11-24"' in (out / "post.md").read_text(encoding="utf-8")
+    for name in ("email.html", "email.txt", "wechat.md"):
+        assert "2023年11月24日" in (out / name).read_text(encoding="utf-8"), name
+
+
+@pytest.mark.parametrize(
+    ("cron", "day"),
+    [
+        ("0 9 * * fri", "2023-11-24"),
+        ("0 9 * * 1", "2023-11-20"),
+        ("30 8 * * sun,wed", "2023-11-22"),
+        ("0 9 * * 5-7", "2023-11-24"),
+        ("0 9 * * 6,0", "2023-11-25"),
+        ("@weekly", "2023-11-26"),
+        ("0 9 * * *", "2023-11-24"),
+        ("0 9 1 * *", "2023-11-24"),
+        ("", "2023-11-24"),
+    ],
+)
+def test_an_issue_is_dated_the_first_weekday_its_schedule_names(cron, day):
+    from composer.support.dates import issue_day
+
+    assert issue_day("2023-W47", cron).isoformat() == day
+
+
+def test_draft_dates_an_issue_by_its_schedule_not_by_today(tmp_path):
+    ws = tmp_path / "ws"
+    shutil.copytree(
+        ROOT / "issues", ws, ignore=shutil.ignore_patterns("out", "issue.md*", ".composer")
+    )
+    config = ws / "composer.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + '\n[schedule]\ncron = "0 9 * * tue-thu"\n',
+        encoding="utf-8",
+    )
+    result = composer("draft", "-w", ws, "--issue", "2023-W47", "--offline", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert 'date: "2023-11-21"' in (ws / "2023-W47" / "issue.md").read_text(encoding="utf-8")
+    assert "2023年11月21日" in (ws / "2023-W47" / "out" / "email.html").read_text(encoding="utf-8")
+
+
+DATES = [
+    ("2023-02-28", "2023年2月28日", "28 February 2023", "2023-02-28"),
+    ("2023-02-28T15:30:03+00:00", "2023年2月28日", "28 February 2023", "2023-02-28T15:30:03+00:00"),
+    ("2023-02-28 15:30", "2023年2月28日", "28 February 2023", "2023-02-28T15:30:00"),
+    (
+        "2023-12-31T23:30:00-08:00",
+        "2023年12月31日",
+        "31 December 2023",
+        "2023-12-31T23:30:00-08:00",
+    ),
+    ("2023/3/5", "2023年3月5日", "5 March 2023", "2023-03-05"),
+    ("2023年3月5日", "2023年3月5日", "5 March 2023", "2023-03-05"),
+]
+
+
+@pytest.mark.parametrize(("typed", "zh", "en", "iso"), DATES)
+def test_front_matter_dates_in_any_common_form_are_shown_as_dates(tmp_path, typed, zh, en, iso):
+    source = tmp_path / "in.txt"
+    source.write_text(
+        f"---\ntitle: 一期\ndate: {typed}\n---\n\n## 讨论\n\n研究员1：内容\n", encoding="utf-8"
+    )
+    for language, shown in (("zh-CN", zh), ("en", en)):
+        folder = tmp_path / language
+        folder.mkdir()
+        (folder / "composer.toml").write_text(
+            f'[newsletter]\nlanguage = "{language}"\n', encoding="utf-8"
+        )
+        # the English month name must not come from the process locale
+        env = {"LC_ALL": "de_DE.UTF-8", "LANG": "de_DE.UTF-8", "LC_TIME": "de_DE.UTF-8"}
+        result = composer("render", source, "--out", folder / "out", cwd=folder, env=env)
+        assert result.returncode == 0, result.stderr
+        assert "date" not in result.stderr
+        out = folder / "out"
+        assert '<p class="date"' in (out / "email.html").read_text(encoding="utf-8")
+        for name in ("email.html", "email.txt", "wechat.md"):
+            text = (out / name).read_text(encoding="utf-8")
+            assert shown in text, (language, name)
+            assert typed not in text or typed == shown, (language, name)
+        assert f'date: "{iso}"' in (out / "post.md").read_text(encoding="utf-8")
+
+
+def test_a_date_that_is_no_date_is_shown_as_typed_with_a_warning(tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text(
+        "---\ntitle: 一期\nissue: 2023-W47\ndate: 下周五上午\n---\n\n## 讨论\n\n研究员1：内容\n",
+        encoding="utf-8",
+    )
+    result = composer("render", source, "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"in\.txt:4\b.*下周五上午", result.stderr), result.stderr
+    for name in ("email.html", "email.txt", "wechat.md"):
+        assert "下周五上午" in (tmp_path / "out" / name).read_text(encoding="utf-8"), name
+    post = (tmp_path / "out" / "post.md").read_text(encoding="utf-8")
+    assert 'date: "2023-11-24"' in post  # Hugo needs a date it can read
+    assert "post.md" in result.stderr

@@ -12,6 +12,7 @@ from composer.errors import Refusal, UsageError
 from composer.pipeline.assemble import assemble, note_files, read_issue
 from composer.pipeline.parse import serialize_issue
 from composer.pipeline.render import render_issue
+from composer.support.dates import issue_day
 from composer.support.state import State
 from composer.support.workspace import ISSUE_ID, atomic_write, current_issue_id
 
@@ -71,9 +72,9 @@ def draft(
         ctx = app.context(issue_id, offline, state)
         issue_md = folder / "issue.md"
         backup = protect(state, issue_md, issue_id, force)
-        today = dt.datetime.now().date().isoformat()
+        day = issue_day(issue_id, app.settings.schedule.cron)
         title = f"{app.settings.newsletter.title} {issue_id}"
-        issue = assemble(app, issue_id, notes, ctx, title, today)
+        issue = assemble(app, issue_id, notes, ctx, title, day.isoformat() if day else "")
         text = serialize_issue(issue, app.sections)
         atomic_write(issue_md, text)
         state.record_generated(issue_id, sha256(text.encode("utf-8")))

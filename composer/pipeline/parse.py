@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from composer.contract.model import NOTE, Issue, Item, Section
 from composer.contract.protocols import Block, Report, SectionType
 from composer.errors import DialectError
+from composer.support.dates import parse_when
 from composer.support.text import fragments, squash, trim_lines
 
 ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
@@ -101,7 +102,18 @@ def split_front_matter(text: str, where: str, report: Report) -> tuple[dict, str
     if not isinstance(meta, dict):
         report.warn(f"{where}:2", "front matter is not a mapping: kept as text")
         return {}, text, 1
+    _check_date(meta, f"{where}:{seen.get('date', 2)}", report)
     return {str(k): v for k, v in meta.items()}, body, body_line
+
+
+def _check_date(meta: dict, where: str, report: Report) -> None:
+    value = meta.get("date")
+    if value not in (None, "") and parse_when(str(value)) is None:
+        report.warn(
+            where,
+            f"date {str(value)!r} is not a date composer can read (e.g. 2023-11-24): "
+            "shown as typed",
+        )
 
 
 def dump_front_matter(meta: dict) -> str:

@@ -7,12 +7,14 @@ plugin package's ``templates/`` folder, then in the default theme
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from composer.contract.protocols import RenderContext
 from composer.errors import UsageError
+from composer.support.dates import DEFAULT_FORMAT, issue_day, show_date
 from composer.support.workspace import atomic_write
 
 if TYPE_CHECKING:
@@ -74,6 +76,15 @@ def load_strings(env, language: str) -> dict[str, str]:
 def render_context(app: App, issue: Issue) -> RenderContext:
     env = make_env(app)
     language = app.settings.newsletter.language
+    strings = load_strings(env, language)
+    env.filters.setdefault(
+        "show_date",
+        functools.partial(
+            show_date,
+            pattern=strings.get("date_format", DEFAULT_FORMAT),
+            months=strings.get("months"),
+        ),
+    )
     return RenderContext(
         settings=app.settings,
         workspace=app.workspace,
@@ -83,7 +94,7 @@ def render_context(app: App, issue: Issue) -> RenderContext:
         config_models=app.config_models,
         env=env,
         sections=app.sections.types,
-        strings=load_strings(env, language),
+        strings=strings,
     )
 
 
@@ -105,6 +116,9 @@ def render_issue(app: App, issue: Issue, out: Path, formats: str | None = None) 
     """Run the chosen renderers plugin by plugin and write their files atomically."""
     renderers = app.manager.renderers()
     chosen = parse_formats(formats, renderers)
+    if not issue.date:  # dated like a draft of its week, unless the front matter says
+        day = issue_day(issue.id, app.settings.schedule.cron)
+        issue.date = day.isoformat() if day else ""
     ctx = render_context(app, issue)
     written: list[Path] = []
     for name in chosen:
