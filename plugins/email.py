@@ -82,16 +82,22 @@ class EmailRenderer:
     config = EmailConfig
 
     def render(self, issue, ctx):
-        from markupsafe import Markup
+        from markupsafe import Markup, escape
 
         from composer.support.mdwriter import to_html
 
+        image_alt = escape(ctx.strings.get("image", "image"))
+
+        def html_of(text: str) -> str:
+            """Markdown as HTML; an image the editor left without alt text gets the image word."""
+            return to_html(text).replace(' alt=""', f' alt="{image_alt}"')
+
         def md(text: str):
-            return Markup(f'<div class="md">{to_html(text)}</div>')
+            return Markup(f'<div class="md">{html_of(text)}</div>')
 
         def turn(label: str, text: str):
             """A labelled turn: the label in bold at the start of its first paragraph."""
-            body = to_html(text)
+            body = html_of(text)
             tag = Markup('<strong class="label">{}</strong>：').format(label)
             if body.startswith("<p>"):
                 return Markup('<div class="md"><p>') + tag + Markup(body[3:] + "</div>")

@@ -3,53 +3,15 @@
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES
+from conftest import RENDERED, ROOT
+from conftest import run_composer as composer
 
 LABEL = r"(?:Q\d*(?:-continue)?|A\d*|F\d*|F\(Follow\)|D(?:\(Discussion\))?|研究员\d+)"
 TURN_IN_HTML = re.compile(rf"<strong>{LABEL}</strong>[：:]")
-
-
-def composer(*args, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    full_env = dict(os.environ, COMPOSER_PLUGINS="builtins", NO_COLOR="1", **(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "composer", *map(str, args)],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-@pytest.fixture(scope="module")
-def outputs(tmp_path_factory) -> dict[str, Path]:
-    """Output folders of every sample and of the bundled issue, rendered once."""
-    base = tmp_path_factory.mktemp("readers")
-    folders: dict[str, Path] = {}
-    for sample in SAMPLES:
-        out = base / sample.stem
-        result = composer("render", sample, "--out", out, cwd=base)
-        assert result.returncode == 0, result.stderr
-        folders[sample.name] = out
-    ws = base / "ws"
-    shutil.copytree(
-        ROOT / "issues", ws, ignore=shutil.ignore_patterns("out", "issue.md*", ".composer")
-    )
-    result = composer("draft", "-w", ws, "--issue", "2023-W47", "--offline", cwd=base)
-    assert result.returncode == 0, result.stderr
-    folders["2023-W47"] = ws / "2023-W47" / "out"
-    return folders
-
-
-NAMES = [p.name for p in SAMPLES] + ["2023-W47"]
 
 
 def commonmark(text: str) -> str:
@@ -64,17 +26,14 @@ def text_outside_code(rendered: str) -> str:
 
 
 # -- 1. turns ------------------------------------------------------------------
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", RENDERED)
 @pytest.mark.parametrize("output", ["post.md", "wechat.md"])
-def test_every_turn_is_its_own_paragraph_in_commonmark(outputs, name, output):
-    rendered = commonmark((outputs[name] / output).read_text(encoding="utf-8"))
-    crowded = [
-        p[:120]
-        for p in re.findall(r"(?s)<p>(.*?)</p>", rendered)
-        if len(TURN_IN_HTML.findall(p)) > 1
-    ]
+def test_every_turn_is_its_own_paragraph_in_commonmark(rendered, name, output):
+    page = commonmark((rendered[name] / output).read_text(encoding="utf-8"))
+    paragraphs = re.findall(r"(?s)<p>(.*?)</p>", page)
+    crowded = [p[:120] for p in paragraphs if len(TURN_IN_HTML.findall(p)) > 1]
     assert crowded == []
-    visible = text_outside_code(rendered)
+    visible = text_outside_code(page)
     assert "**" not in visible and "](" not in visible
 
 
@@ -185,8 +144,8 @@ def test_preheader_is_the_text_a_reader_sees_escaped_once(tmp_path):
 
 
 # -- 4. dates ------------------------------------------------------------------
-def test_the_bundled_issue_is_dated_friday_of_its_week_and_shown_in_chinese(outputs):
-    out = outputs["2023-W47"]
+def test_the_bundled_issue_is_dated_friday_of_its_week_and_shown_in_chinese(rendered):
+    out = rendered["2023-W47"]
     assert 'date: "2023-11-24"' in (out.parent / "issue.md").read_text(encoding="utf-8")
     assert 'date: "2023-11-24"' in (out / "post.md").read_text(encoding="utf-8")
     for name in ("email.html", "email.txt", "wechat.md"):
