@@ -8,7 +8,7 @@ import unicodedata
 from composer.contract.hookspecs import hookimpl
 
 
-def plain_writer():
+def plain_writer(image_word: str = "image"):
     from composer.support.mdwriter import MarkdownWriter
 
     class PlainWriter(MarkdownWriter):
@@ -54,7 +54,7 @@ def plain_writer():
             return url
 
         def image(self, alt: str, url: str) -> str:
-            return f"[{alt or 'image'}] <{url}>"
+            return f"[{alt or image_word}] <{url}>"
 
     return PlainWriter()
 
@@ -111,7 +111,7 @@ def render_text(issue, ctx) -> str:
 
 
 def _render_text(issue, ctx) -> str:
-    writer = plain_writer()
+    writer = plain_writer(ctx.strings.get("image", "image"))
 
     def turn(label: str, text: str, indent: str = "") -> str:
         """``label: text``, wrapped to fit after the label; every line gets ``indent``."""

@@ -133,3 +133,12 @@ def test_every_text_colour_keeps_aa_contrast_in_light_and_dark_mode():
     assert len(pairs) > 20
     low = [(rule, fg, bg, round(contrast(fg, bg), 2)) for rule, fg, bg in pairs]
     assert [p for p in low if p[3] < 4.5] == []
+
+
+def test_an_image_without_alt_text_is_named_by_the_image_word_in_every_output(features):
+    out = features["zh-CN"].parent
+    assert "[图片] <https://example.org/arch.png>" in (out / "email.txt").read_text("utf-8")
+    assert re.search(
+        r"(?m)^\[\d+\] 图片: https://example\.org/arch\.png$",
+        (out / "wechat.md").read_text("utf-8"),
+    )
