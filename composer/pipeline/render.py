@@ -58,6 +58,10 @@ def make_env(app: App):
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    strings = load_strings(env, app.settings.newsletter.language)
+    env.filters["show_date"] = functools.partial(  # a plugin may replace it below
+        show_date, pattern=strings.get("date_format", DEFAULT_FORMAT), months=strings.get("months")
+    )
     for name, result in app.manager.each("prepare_jinja_env", env=env):
         if getattr(result, "error", None):
             app.report.warn(f"plugin {name}", f"prepare_jinja_env failed ({result.error})")
@@ -77,14 +81,6 @@ def render_context(app: App, issue: Issue) -> RenderContext:
     env = make_env(app)
     language = app.settings.newsletter.language
     strings = load_strings(env, language)
-    env.filters.setdefault(
-        "show_date",
-        functools.partial(
-            show_date,
-            pattern=strings.get("date_format", DEFAULT_FORMAT),
-            months=strings.get("months"),
-        ),
-    )
     return RenderContext(
         settings=app.settings,
         workspace=app.workspace,
