@@ -60,14 +60,20 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     # Markdown
     "markdown_to_html": ("composer.support.mdwriter", "to_html"),
     "MarkdownWriter": "composer.support.mdwriter",
+    "markdown_node_text": ("composer.support.mdwriter", "node_text"),
+    "markdown_plain_text": ("composer.support.mdwriter", "plain_text"),
     "label_first": "composer.support.mdblocks",
     "blockquote": "composer.support.mdblocks",
     "squeeze": "composer.support.mdblocks",
     "dump_front_matter": "composer.support.frontmatter",
     # HTML output checks
     "visible_html": "composer.pipeline.fidelity",
-    # the issue's week
+    # the issue's week and dates
     "week_bounds": "composer.support.workspace",
+    "issue_day": "composer.support.dates",
+    "parse_when": "composer.support.dates",
+    "machine_date": "composer.support.dates",
+    "show_date": "composer.support.dates",
     # network, with the network policy
     "http_client": ("composer.support.http", "client"),
     "fetch": "composer.support.http",

@@ -8,7 +8,6 @@ desktop width in light mode.
 from __future__ import annotations
 
 import importlib
-import re
 import sys
 import types
 
@@ -78,16 +77,22 @@ class EmailRenderer:
         return (email_rules(html) if html is not None else []) + sender_rules(ctx)
 
     def render(self, issue, ctx):
-        from markupsafe import Markup
+        from markupsafe import Markup, escape
 
         to_html = api.markdown_to_html
 
+        image_alt = escape(ctx.strings.get("image", "image"))
+
+        def html_of(text: str) -> str:
+            """Markdown as HTML; an image the editor left without alt text gets the image word."""
+            return to_html(text).replace(' alt=""', f' alt="{image_alt}"')
+
         def md(text: str):
-            return Markup(f'<div class="md">{to_html(text)}</div>')
+            return Markup(f'<div class="md">{html_of(text)}</div>')
 
         def turn(label: str, text: str):
             """A labelled turn: the label in bold at the start of its first paragraph."""
-            body = to_html(text)
+            body = html_of(text)
             tag = Markup('<strong class="label">{}</strong>：').format(label)
             if body.startswith("<p>"):
                 return Markup('<div class="md"><p>') + tag + Markup(body[3:] + "</div>")
@@ -116,10 +121,12 @@ class EmailRenderer:
 
 
 def preheader(issue) -> str:
-    """The first words of the issue, for the inbox preview line."""
+    """The first words of the issue as a reader sees them, for the inbox preview line."""
+    from composer.api import markdown_plain_text as plain_text
+
     for item in issue.items():
-        text = item.title or item.text or (item.turns[0].text if item.turns else "")
-        text = re.sub(r"\s+", " ", re.sub(r"[#*`>\[\]()!]", "", text)).strip()
+        text = item.title or plain_text(item.text or (item.turns[0].text if item.turns else ""))
+        text = " ".join(text.split())
         if text:
             return text[:120]
     return issue.title

@@ -25,8 +25,11 @@ class HugoRenderer:
 
         meta = dict(issue.meta)
         meta.setdefault("title", issue.title or ctx.settings.newsletter.title)
-        if issue.date:
-            meta.setdefault("date", issue.date)
+        date = hugo_date(issue, ctx)
+        if date:
+            meta["date"] = date
+        else:
+            meta.pop("date", None)
         meta.setdefault("draft", True)
 
         def link(title: str, url: str) -> str:
@@ -58,6 +61,19 @@ def post_rules(md: str) -> list[api.Problem]:
     if "title" not in keys:
         out.append(api.Problem("post.md", "front-matter", "no title", 1, blocking=False))
     return out
+
+
+def hugo_date(issue, ctx) -> str:
+    """The issue's date as ISO 8601, which Hugo reads: the editor's (any common form), else
+    the issue's day of its week; a date that is no date is left out, with a warning."""
+    when = api.parse_when(issue.date) if issue.date else None
+    if when is not None:
+        return api.machine_date(when)
+    day = api.issue_day(issue.id, ctx.settings.schedule.cron)
+    if issue.date:
+        instead = f"uses {day.isoformat()}, the issue's day" if day else "has no date"
+        ctx.warn("post.md", f"date {issue.date!r} is not a date Hugo reads: the post {instead}")
+    return day.isoformat() if day else ""
 
 
 @hookimpl

@@ -8,19 +8,25 @@ import unicodedata
 from composer.api import hookimpl
 
 
-def plain_writer():
+def plain_writer(image_word: str = "image"):
     from composer.api import MarkdownWriter
 
     class PlainWriter(MarkdownWriter):
         """Markdown -> readable plain text: links as ``text <URL>``, no markup."""
 
         hard_break = "\n"
+        width = WIDTH  # columns a line may use
+        lead = 0  # columns the first line of the next paragraph already uses (a label)
 
         def escape(self, text: str) -> str:
             return text
 
         def paragraph(self, text: str) -> str:
-            return "\n".join(wrap(line) for line in text.split("\n"))
+            lines = []
+            for line in text.split("\n"):
+                lines.append(wrap(line, self.width, self.lead))
+                self.lead = 0
+            return "\n".join(lines)
 
         def guard_line(self, line: str) -> str:
             return line
@@ -48,7 +54,7 @@ def plain_writer():
             return url
 
         def image(self, alt: str, url: str) -> str:
-            return f"[{alt or 'image'}] <{url}>"
+            return f"[{alt or image_word}] <{url}>"
 
     return PlainWriter()
 
@@ -66,22 +72,23 @@ def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def wrap(line: str, limit: int = WIDTH) -> str:
+def wrap(line: str, limit: int = WIDTH, start: int = 0) -> str:
     """Wrap one line at ``limit`` columns: between CJK characters or at spaces, never
-    inside a URL or a word, and never before closing punctuation."""
-    if width(line) <= limit:
+    inside a URL or a word, and never before closing punctuation. The first line
+    has ``start`` columns fewer (a label printed before it)."""
+    if start + width(line) <= limit:
         return line
-    lines, current = [], ""
+    lines, current, used = [], "", start
     for token in TOKEN.findall(line):
         if token.isspace():
             current += token
             continue
-        fits = width(current.rstrip()) + width(token) <= limit or not current.strip()
+        fits = used + width(current.rstrip()) + width(token) <= limit or not current.strip()
         if fits or token[0] in NO_LINE_START:
             current += token
         else:
             lines.append(current.rstrip())
-            current = token
+            current, used = token, 0
     lines.append(current.rstrip())
     return "\n".join(lines)
 
@@ -98,10 +105,16 @@ class TextRenderer:
 
 def render_text(issue, ctx) -> str:
     """The plain-text version of an issue (also the text part of email.eml)."""
-    writer = plain_writer()
+    writer = plain_writer(ctx.strings.get("image", "image"))
 
-    def turn(label: str, text: str) -> str:
-        return f"{label}: {writer.write(text)}"
+    def turn(label: str, text: str, indent: str = "") -> str:
+        """``label: text``, wrapped to fit after the label; every line gets ``indent``."""
+        writer.width, writer.lead = WIDTH - width(indent), width(label) + 2
+        try:
+            block = f"{label}: {writer.write(text)}"
+        finally:
+            writer.width, writer.lead = WIDTH, 0
+        return "\n".join(indent + line if line else "" for line in block.split("\n"))
 
     page = ctx.env.get_template("issue.text.j2").render(
         **ctx.page_vars(issue), md=writer.write, turn=turn, fmt="text"

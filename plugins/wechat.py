@@ -30,28 +30,35 @@ class Citations:
         return self.numbers[url]
 
 
-def wechat_writer(citations: Citations):
-    from composer.api import MarkdownWriter
+def wechat_writer(citations: Citations, image_word: str = "image"):
+    from composer.api import MarkdownWriter, markdown_node_text
 
     class WechatWriter(MarkdownWriter):
         hard_break = "\n"
         max_list_depth = 2
         ESCAPE = re.compile(r"([\\`*\[\]$~])")
 
-        def link(self, text: str, url: str, title: str) -> str:
+        def span(self, node) -> str:
+            if node.type == "link" and node.info != "bare":
+                title = node.attrs.get("title") or markdown_node_text(node)
+                return self.cite_link(self.inline(node), str(node.attrs.get("href", "")), title)
+            return super().span(node)
+
+        def cite_link(self, text: str, url: str, title: str) -> str:
+            """``text`` (Markdown) with its citation number; ``title`` is plain text."""
             if WEIXIN.match(url):
-                return super().link(text, url, title)
-            plain = _plain(text)
-            if plain.strip() == url:
+                return self.link(text, url, "")
+            title = " ".join(title.split())
+            if title == url:
                 return self.bare_url(url)
-            n = citations.cite(title or plain.strip() or url, url)
+            n = citations.cite(title or url, url)
             return f"{text}<sup>[{n}]</sup>"
 
         def bare_url(self, url: str) -> str:
             return f"{BARE_OPEN}{url}{BARE_CLOSE}"
 
         def image(self, alt: str, url: str) -> str:
-            citations.cite(alt or "image", url)
+            citations.cite(alt or image_word, url)
             return super().image(alt, url)
 
         def strong(self, text: str) -> str:
@@ -68,10 +75,6 @@ def wechat_writer(citations: Citations):
             return space_bare_urls(super().heading(level, text))
 
     return WechatWriter()
-
-
-def _plain(markdown_text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", re.sub(r"[*`]|<sup>\[\d+\]</sup>", "", markdown_text))
 
 
 def space_bare_urls(text: str) -> str:
@@ -95,7 +98,7 @@ class WechatRenderer:
     def render(self, issue, ctx):
         label_first, squeeze = api.label_first, api.squeeze
         citations = Citations()
-        writer = wechat_writer(citations)
+        writer = wechat_writer(citations, ctx.strings.get("image", "image"))
 
         def md(text: str) -> str:
             return writer.write(text)
@@ -112,7 +115,7 @@ class WechatRenderer:
                 return text
             if not title or title == url:
                 return space_bare_urls(writer.bare_url(url))
-            return writer.link(text, url, "")
+            return writer.cite_link(text, url, title)
 
         body = ctx.env.get_template("issue.wechat.j2").render(
             **ctx.page_vars(issue),

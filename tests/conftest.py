@@ -48,6 +48,41 @@ def run(tmp_path):
     return _run
 
 
+def run_composer(*args, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``python -m composer ARGS`` in ``cwd`` (for fixtures wider than one test)."""
+    full_env = dict(os.environ, COMPOSER_PLUGINS="builtins", NO_COLOR="1", **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "composer", *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+RENDERED = [p.name for p in SAMPLES] + ["2023-W47"]
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory) -> dict[str, Path]:
+    """Output folders of every sample and of the bundled issue (drafted), made once."""
+    base = tmp_path_factory.mktemp("rendered")
+    folders: dict[str, Path] = {}
+    for sample in SAMPLES:
+        result = run_composer("render", sample, "--out", base / sample.stem, cwd=base)
+        assert result.returncode == 0, result.stderr
+        folders[sample.name] = base / sample.stem
+    ws = base / "ws"
+    shutil.copytree(
+        ROOT / "issues", ws, ignore=shutil.ignore_patterns("out", "issue.md*", ".composer")
+    )
+    result = run_composer("draft", "-w", ws, "--issue", "2023-W47", "--offline", cwd=base)
+    assert result.returncode == 0, result.stderr
+    folders["2023-W47"] = ws / "2023-W47" / "out"
+    return folders
+
+
 @pytest.fixture
 def workspace(tmp_path):
     """A copy of the example workspace in issues/."""

@@ -13,6 +13,7 @@ from composer.errors import Refusal
 from composer.pipeline.assemble import assemble, note_files
 from composer.pipeline.parse import parse_text, serialize_issue
 from composer.pipeline.render import render_issue
+from composer.support.dates import issue_day
 from composer.support.state import State
 from composer.support.workspace import atomic_write
 from composer.support.workspace import resolve_issue_id as check_issue_id
@@ -78,9 +79,9 @@ def draft(
         ctx = app.context(issue_id, offline, state)
         issue_md = folder / "issue.md"
         backup = protect(state, issue_md, issue_id, force)
-        today = dt.datetime.now().date().isoformat()
+        day = issue_day(issue_id, app.settings.schedule.cron)
         title = f"{app.settings.newsletter.title} {issue_id}"
-        issue = assemble(app, issue_id, notes, ctx, title, today)
+        issue = assemble(app, issue_id, notes, ctx, title, day.isoformat() if day else "")
         text = serialize_issue(issue, app.sections, app.report)
         atomic_write(issue_md, text)
         state.record_generated(issue_id, sha256(text.encode("utf-8")))

@@ -10,6 +10,7 @@ warning naming the plugin and ``template:line``.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from composer.contract.protocols import RenderContext
 from composer.errors import UsageError, UserError
 from composer.plugin_manager import describe
+from composer.support.dates import DEFAULT_FORMAT, issue_day, show_date
 from composer.support.workspace import atomic_write
 
 if TYPE_CHECKING:
@@ -63,6 +65,10 @@ def make_env(app: App):
         **JINJA_OPTIONS,
     )
     env.globals["render_section"] = _section_renderer(app)
+    strings = load_strings(env, app.settings.newsletter.language)
+    env.filters["show_date"] = functools.partial(  # a plugin may replace it below
+        show_date, pattern=strings.get("date_format", DEFAULT_FORMAT), months=strings.get("months")
+    )
     for name, result in app.manager.call("prepare_jinja_env", env=env):
         if getattr(result, "error", None):
             app.report.warn(f"plugin {name}", f"prepare_jinja_env failed ({result.error})")
@@ -200,6 +206,9 @@ def render_issue(app: App, issue: Issue, out: Path, formats: str | None = None) 
     removed (never stale); the others are written, then :class:`RenderFailed`
     names every failed renderer and why.
     """
+    if not issue.date:  # dated like a draft of its week, unless the front matter says
+        day = issue_day(issue.id, app.settings.schedule.cron)
+        issue.date = day.isoformat() if day else ""
     ctx = render_context(app, issue)
     written: list[Path] = []
     failures: list[str] = []

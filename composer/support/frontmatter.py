@@ -56,7 +56,20 @@ def split_front_matter(text: str, where: str, report: Report) -> tuple[dict, str
     if not isinstance(meta, dict):
         report.warn(f"{where}:2", "front matter is not a mapping: kept as text")
         return {}, text, 1
+    _check_date(meta, f"{where}:{seen.get('date', 2)}", report)
     return {str(k): v for k, v in meta.items()}, body, body_line
+
+
+def _check_date(meta: dict, where: str, report: Report) -> None:
+    from composer.support.dates import parse_when
+
+    value = meta.get("date")
+    if value not in (None, "") and parse_when(str(value)) is None:
+        report.warn(
+            where,
+            f"date {str(value)!r} is not a date composer can read (e.g. 2023-11-24): "
+            "shown as typed",
+        )
 
 
 def dump_front_matter(meta: dict) -> str:

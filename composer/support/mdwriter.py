@@ -170,6 +170,24 @@ def to_html(text: str) -> str:
     return md.renderer.render(list(tokens(text)), md.options, {})
 
 
+def node_text(node: SyntaxTreeNode) -> str:
+    """What a reader sees of a parsed span or block: its text, entities decoded, no markup."""
+    if node.type in ("text", "text_special", "code_inline", "fence", "code_block"):
+        return node.content
+    if node.type in ("softbreak", "hardbreak"):
+        return " "
+    if node.type == "image":
+        return "".join(c.content for c in node.children) if node.children else ""
+    parts = [node_text(child) for child in node.children]
+    block = node.is_root or (node.block and node.type != "inline")
+    return (" " if block else "").join(parts)
+
+
+def plain_text(text: str) -> str:
+    """Markdown as the one line of text a reader sees (for previews and titles)."""
+    return " ".join(node_text(tree(text)).split())
+
+
 LINE_START = re.compile(r"^( {0,3})([#>]|[-+*](?=\s|$)|\d{1,9}[.)](?=\s|$)|=+\s*$|\[[^\]]*\]:)")
 
 
