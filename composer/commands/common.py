@@ -94,3 +94,18 @@ def locate(source: str | None, out: Path | None, workspace):
     if not path.is_file():
         raise UsageError(f"{path} does not exist", f"run `composer draft --issue {issue_id}`")
     return app, path, out or path.parent / "out", f"{issue_id}/issue.md"
+
+
+def describe_os_error(exc: BaseException) -> tuple[str, str, int] | None:
+    """(message, hint, exit code) for an operating-system error on a file, else None."""
+    if not isinstance(exc, OSError) or not getattr(exc, "filename", None):
+        return None
+    where = exc.filename
+    hints = {
+        PermissionError: "check the file's permissions (and the folder's)",
+        IsADirectoryError: "give a file, not a folder",
+        NotADirectoryError: "a part of the path is a file, not a folder",
+        FileNotFoundError: "check the path",
+    }
+    hint = next((h for kind, h in hints.items() if isinstance(exc, kind)), "")
+    return f"{where}: {exc.strerror or exc}", hint, 1
