@@ -162,8 +162,9 @@ class DeliveryError(Exception):
 class Deliverer(Protocol):
     """A delivery target; runs only when its table (``config_key``) is in composer.toml.
 
-    Optional: ``config``, ``check(delivery, ctx) -> list[Problem]`` (limits of this
-    target, run by ``composer check`` and before sending; blocking problems stop it).
+    Optional: ``config``, ``check(files, ctx) -> list[Problem]`` (this target's limits
+    over {file name: text} of the rendered outputs; run by ``composer check`` and
+    before sending when its table is present; blocking problems stop the send).
     """
 
     name: str

@@ -22,11 +22,29 @@ if TYPE_CHECKING:
     from composer.app import App
 
 
-def renderer_problems(app: App, source: str, out: Path, ctx) -> list[Problem]:
-    """Missing outputs, lost text in faithful outputs, and each renderer's own rules."""
+def _run_rules(app: App, owner: str, name: str, rules, *args) -> list[Problem]:
+    """A plugin's own check, isolated: a raising check is a blocking problem."""
+    try:
+        with app.manager.trace(owner, f"check {name}"):
+            return list(rules(*args))
+    except Exception as exc:
+        app.broken_plugin(owner, f"check: {describe(exc)}")
+        return [
+            Problem(name, "check-failed", f"plugin {owner}: its check failed ({describe(exc)})")
+        ]
+
+
+def renderer_problems(
+    app: App, source: str, out: Path, ctx, files: dict[str, str] | None = None
+) -> list[Problem]:
+    """Missing outputs, lost text in faithful outputs, and each renderer's own rules.
+
+    ``files`` collects {file name: text} of every output read, for deliverers' checks.
+    """
     problems: list[Problem] = []
+    files = {} if files is None else files
     for name, (owner, renderer) in app.renderers.items():
-        files: dict[str, str] = {}
+        mine: dict[str, str] = {}
         for filename in renderer.outputs:
             path = out / filename
             if not path.is_file():
@@ -34,21 +52,24 @@ def renderer_problems(app: App, source: str, out: Path, ctx) -> list[Problem]:
                     Problem(filename, "missing-output", f"{filename} was not written ({name})")
                 )
                 continue
-            files[filename] = path.read_text(encoding="utf-8", errors="replace")
+            mine[filename] = path.read_text(encoding="utf-8", errors="replace")
+        files.update(mine)
         for filename in getattr(renderer, "faithful", ()):
-            if filename in files:
-                problems += lost(source, filename, files[filename])
+            if filename in mine:
+                problems += lost(source, filename, mine[filename])
         rules = getattr(renderer, "check", None)
-        if rules is None or not files:
-            continue
-        try:
-            with app.manager.trace(owner, f"check {name}"):
-                problems += list(rules(files, ctx))
-        except Exception as exc:
-            app.broken_plugin(owner, f"check: {describe(exc)}")
-            problems.append(
-                Problem(name, "check-failed", f"plugin {owner}: its check failed ({describe(exc)})")
-            )
+        if rules is not None and mine:
+            problems += _run_rules(app, owner, name, rules, mine, ctx)
+    return problems
+
+
+def deliverer_problems(app: App, files: dict[str, str], ctx) -> list[Problem]:
+    """The limits of every configured delivery target (``[delivery.*]`` present)."""
+    problems: list[Problem] = []
+    for owner, deliverer in app.deliverers:
+        rules = getattr(deliverer, "check", None)
+        if rules is not None and deliverer.config_key in app.plugin_config:
+            problems += _run_rules(app, owner, deliverer.name, rules, files, ctx)
     return problems
 
 
@@ -133,8 +154,10 @@ def settings_rules(app: App) -> list[Problem]:
 
 def check_issue(app: App, source: str, label: str, issue: Issue, out: Path, ctx) -> list[Problem]:
     """Every problem of an issue (its dialect ``source``) and of its outputs in ``out``."""
+    files: dict[str, str] = {}
     return (
-        renderer_problems(app, source, out, ctx)
+        renderer_problems(app, source, out, ctx, files)
+        + deliverer_problems(app, files, ctx)
         + issue_rules(app, issue)
         + settings_rules(app)
         + source_rules(source, label)
