@@ -85,18 +85,6 @@ def register_sections(register):
     register(Section())
 '''
 
-TEMPLATES = {
-    "email": '{{% for item in section.items %}}<p style="font-size:15px;line-height:1.75">'
-    '{{% if item.url %}}<a href="{{{{ item.url }}}}">{{{{ item.title or item.url }}}}</a>'
-    "{{% else %}}{{{{ item.title or item.text }}}}{{% endif %}}</p>\n{{% endfor %}}\n",
-    "text": "{{% for item in section.items %}}* {{{{ item.title or item.text }}}}"
-    "{{% if item.url %}} <{{{{ item.url }}}}>{{% endif %}}\n{{% endfor %}}\n",
-    "wechat": "{{% for item in section.items %}}- {{{{ link(item.title, item.url) if item.title "
-    "else md(item.text) }}}}\n{{% endfor %}}\n",
-    "hugo": "{{% for item in section.items %}}- {{{{ link(item.title, item.url) if item.title "
-    "else md(item.text) }}}}\n{{% endfor %}}\n",
-}
-
 TEST = '''"""{module}, tested through composer itself (composer.testing)."""
 
 from composer import testing

@@ -129,7 +129,7 @@ def new_plugin_command(name: str, parent: Path, workspace: Path | None) -> None:
 def new_plugin(name: str, parent: Path, taken: dict[str, str] | None = None) -> Path:
     """Write the package ``composer-NAME`` into ``parent``; returns its folder."""
     from composer import __version__
-    from composer.commands.plugin_skeleton import MODULE, PYPROJECT, README, TEMPLATES, TEST
+    from composer.commands.plugin_skeleton import MODULE, PYPROJECT, README, TEST
     from composer.support.workspace import atomic_write
 
     if not NAME.fullmatch(name) or len(name) > 40:
@@ -158,8 +158,22 @@ def new_plugin(name: str, parent: Path, taken: dict[str, str] | None = None) -> 
         f"tests/test_{module.removeprefix('composer_')}.py": TEST.format(**values),
         "README.md": README.format(**values),
     }
-    for fmt, template in TEMPLATES.items():
-        files[f"{module}/templates/sections/{name}.{fmt}.j2"] = template.format(**values)
+    for fmt, template in section_templates().items():
+        files[f"{module}/templates/sections/{name}.{fmt}.j2"] = template
     for rel, text in files.items():
         atomic_write(folder / rel, text)
     return folder
+
+
+def section_templates() -> dict[str, str]:
+    """{format: starter section template}, from the default theme's ``skeleton/`` folder
+    (the theme knows each format's markup)."""
+    from importlib.resources import files
+
+    folder = files("composer.templates") / "skeleton"
+    found = {}
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.startswith("section.") and name.endswith(".j2"):
+            found[name.removeprefix("section.").removesuffix(".j2")] = entry.read_text("utf-8")
+    return dict(sorted(found.items()))
