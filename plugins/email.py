@@ -99,8 +99,9 @@ class EmailRenderer:
             return Markup('<div class="md"><p>') + tag + Markup(f"</p>{body}</div>")
 
         env = ctx.env
-        page = env.get_template("issue.email.j2").render(
-            **ctx.page_vars(issue),
+        page = ctx.render_page(
+            "issue.email.j2",
+            issue,
             md=md,
             turn=turn,
             fmt="email",

@@ -36,8 +36,9 @@ class HugoRenderer:
             text = writer.escape(title or url)
             return writer.link(text, url, "") if url else text
 
-        body = ctx.env.get_template("issue.hugo.j2").render(
-            **ctx.page_vars(issue),
+        body = ctx.render_page(
+            "issue.hugo.j2",
+            issue,
             md=writer.write,
             turn=turn,
             fmt="hugo",

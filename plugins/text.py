@@ -116,9 +116,7 @@ def render_text(issue, ctx) -> str:
             writer.width, writer.lead = WIDTH, 0
         return "\n".join(indent + line if line else "" for line in block.split("\n"))
 
-    page = ctx.env.get_template("issue.text.j2").render(
-        **ctx.page_vars(issue), md=writer.write, turn=turn, fmt="text"
-    )
+    page = ctx.render_page("issue.text.j2", issue, md=writer.write, turn=turn, fmt="text")
     return _tidy(page)
 
 

@@ -117,8 +117,9 @@ class WechatRenderer:
                 return space_bare_urls(writer.bare_url(url))
             return writer.cite_link(text, url, title)
 
-        body = ctx.env.get_template("issue.wechat.j2").render(
-            **ctx.page_vars(issue),
+        body = ctx.render_page(
+            "issue.wechat.j2",
+            issue,
             md=md,
             turn=turn,
             fmt="wechat",

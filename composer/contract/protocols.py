@@ -240,10 +240,18 @@ class RenderContext(Context):
     page: dict[str, Any] = field(default_factory=dict)
     rendered: dict[str, str | bytes] = field(default_factory=dict)
     memo: dict[Any, Any] = field(default_factory=dict)
+    passed: dict[str, set[str]] = field(default_factory=dict)  # template -> variable names
 
     def page_vars(self, issue: Issue, **extra: Any) -> dict[str, Any]:
         """Variables for a page template: ``page``, the issue, and ``extra``."""
         return {**self.page, "issue": issue, "ctx": self, **extra}
+
+    def render_page(self, template: str, issue: Issue, **helpers: Any) -> str:
+        """Render the page template ``template`` with :meth:`page_vars` and ``helpers``
+        (the format's ``md``, ``turn`` ...); section templates see the same names."""
+        variables = self.page_vars(issue, **helpers)
+        self.passed.setdefault(template, set()).update(variables)
+        return self.env.get_template(template).render(variables)
 
     def section_title(self, section: Section) -> str:
         """The heading to print for ``section``."""
