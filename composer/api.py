@@ -22,6 +22,7 @@ from composer.contract.protocols import (
     Deliverer,
     Delivery,
     DeliveryError,
+    Preview,
     Problem,
     RenderContext,
     Renderer,
@@ -66,6 +67,9 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     "blockquote": "composer.support.mdblocks",
     "squeeze": "composer.support.mdblocks",
     "dump_front_matter": "composer.support.frontmatter",
+    # WeChat: numbered references shared by every WeChat output
+    "Citations": "composer.support.citations",
+    "weixin_link": "composer.support.citations",
     # HTML output checks
     "visible_html": "composer.pipeline.fidelity",
     # the week and dates
@@ -83,6 +87,8 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     "check_url": "composer.support.http",
     "mask_url": "composer.support.text",
     "is_placeholder": "composer.support.text",
+    # the workspace's state, where ctx.state is not given
+    "workspace_state": ("composer.support.state", "State"),
     # email
     "build_message": "composer.support.mail",
     # commands
@@ -105,6 +111,7 @@ __all__ = [
     "Deliverer",
     "Delivery",
     "DeliveryError",
+    "Preview",
     "Problem",
     "Renderer",
     "RenderContext",

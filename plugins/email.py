@@ -76,6 +76,16 @@ class EmailRenderer:
         html = files.get("email.html")
         return (email_rules(html) if html is not None else []) + sender_rules(ctx)
 
+    def preview(self, files):
+        """email.html as a desktop client (600 px column) and a phone (375 px) show it."""
+        html = files.get("email.html")
+        if html is None:
+            return []
+        return [
+            api.Preview("Email · 600 px", html, 640),
+            api.Preview("Email · 375 px", html, 375),
+        ]
+
     def render(self, issue, ctx):
         from markupsafe import Markup, escape
 

@@ -14,23 +14,12 @@ import re
 from composer import api
 from composer.api import hookimpl
 
-WEIXIN = re.compile(r"^https?://mp\.weixin\.qq\.com/", re.I)
 BARE_OPEN, BARE_CLOSE = "\x02", "\x03"
 
 
-class Citations:
-    def __init__(self) -> None:
-        self.entries: list[tuple[str, str]] = []
-        self.numbers: dict[str, int] = {}
-
-    def cite(self, title: str, url: str) -> int:
-        if url not in self.numbers:
-            self.entries.append((title, url))
-            self.numbers[url] = len(self.entries)
-        return self.numbers[url]
-
-
-def wechat_writer(citations: Citations, image_word: str = "image"):
+def wechat_writer(citations, image_word: str = "image"):
+    """The Markdown writer of wechat.md, numbering links with ``citations``
+    (``composer.api.Citations``, shared with every WeChat output)."""
     from composer.api import MarkdownWriter, markdown_node_text
 
     class WechatWriter(MarkdownWriter):
@@ -46,19 +35,18 @@ def wechat_writer(citations: Citations, image_word: str = "image"):
 
         def cite_link(self, text: str, url: str, title: str) -> str:
             """``text`` (Markdown) with its citation number; ``title`` is plain text."""
-            if WEIXIN.match(url):
+            if api.weixin_link(url):
                 return self.link(text, url, "")
-            title = " ".join(title.split())
-            if title == url:
+            n = citations.link(title, url)
+            if n is None:
                 return self.bare_url(url)
-            n = citations.cite(title or url, url)
             return f"{text}<sup>[{n}]</sup>"
 
         def bare_url(self, url: str) -> str:
             return f"{BARE_OPEN}{url}{BARE_CLOSE}"
 
         def image(self, alt: str, url: str) -> str:
-            citations.cite(alt or image_word, url)
+            citations.image(alt, url, image_word)
             return super().image(alt, url)
 
         def strong(self, text: str) -> str:
@@ -84,6 +72,24 @@ def space_bare_urls(text: str) -> str:
     return text.replace(BARE_OPEN, "").replace(BARE_CLOSE, "")
 
 
+PREVIEW_PAGE = """<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8">
+<style>body {{ margin: 0; padding: 16px; font-size: 15px; line-height: 1.75; color: #333;
+font-family: -apple-system, "PingFang SC", "Noto Sans CJK SC", sans-serif;
+word-break: break-word; }}
+a {{ color: #576b95; }} blockquote {{ margin: 0; padding-left: 10px; border-left: 3px solid #ddd;
+color: #666; }} pre {{ white-space: pre-wrap; background: #f6f8fa; padding: 8px; }}
+img {{ max-width: 100%; }}</style></head><body>{body}</body></html>"""
+
+
+def preview_page(md: str) -> str:
+    """wechat.md as a doocs/md-style editor shows it: raw <sup> kept, every newline a break."""
+    from markdown_it import MarkdownIt
+
+    return PREVIEW_PAGE.format(
+        body=MarkdownIt("commonmark", {"html": True, "breaks": True}).render(md)
+    )
+
+
 class WechatRenderer:
     name = "wechat"
     outputs = ("wechat.md",)
@@ -95,9 +101,18 @@ class WechatRenderer:
 
         return wechat_rules(files["wechat.md"]) if "wechat.md" in files else []
 
+    def preview(self, files):
+        if "wechat.md" not in files:
+            return []
+        return [
+            api.Preview(
+                "WeChat Markdown (as doocs/md shows it)", preview_page(files["wechat.md"]), 375
+            )
+        ]
+
     def render(self, issue, ctx):
         label_first, squeeze = api.label_first, api.squeeze
-        citations = Citations()
+        citations = api.Citations()
         writer = wechat_writer(citations, ctx.strings.get("image", "image"))
 
         def md(text: str) -> str:

@@ -46,12 +46,22 @@ def get(url: str) -> str:
         return response.read().decode("utf-8")
 
 
-def test_serves_both_outputs_and_rebuilds_on_change(preview):
+def frames(page: str) -> dict[str, str]:
+    """{caption: frame path} of the preview page's iframes."""
+    found = re.findall(r'<figcaption>([^<]*)</figcaption>\s*<iframe src="(/frame/\d+)"', page)
+    return {caption: path for caption, path in found}
+
+
+def test_serves_every_renderers_previews_and_rebuilds_on_change(preview):
     url, source = preview
     page = get(url)
-    assert "Week-AI-01：LLaMA" in page and "/out/email.html" in page and "/wechat.html" in page
-    assert "LLaMA" in get(url + "out/email.html")
-    assert "<h3>" in get(url + "wechat.html") or "<h2>" in get(url + "wechat.html")
+    shown = frames(page)
+    assert "Week-AI-01：LLaMA" in page and "/out/email.html" in page
+    assert {"Email · 600 px", "Email · 375 px"} <= set(shown)
+    assert page.count('allow="clipboard-write"') == len(shown)
+    assert "LLaMA" in get(url + shown["Email · 375 px"].lstrip("/"))
+    wechat = get(url + shown["WeChat Markdown (as doocs/md shows it)"].lstrip("/"))
+    assert "<h3>" in wechat or "<h2>" in wechat
     build = json.loads(get(url + "build"))["build"]
     source.write_text(
         source.read_text(encoding="utf-8") + "\n## 追加\n\n预览里新加的一句。\n", encoding="utf-8"

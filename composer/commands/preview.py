@@ -1,8 +1,10 @@
-"""``composer preview``: the email at 600 and 375 px and the WeChat text side by side.
+"""``composer preview``: what every loaded renderer offers to look at, side by side.
 
-A standard-library HTTP server on 127.0.0.1 serves the rendered outputs from a
-temporary folder; a watcher thread re-renders when the source file or a template
-changes, and the page reloads itself when the build number moves.
+A renderer with a ``preview(files)`` method returns frames (caption, HTML page,
+width); each is served from its own URL in an iframe that may write to the
+clipboard. A standard-library HTTP server on 127.0.0.1 serves the frames and the
+rendered files from a temporary folder; a watcher thread re-renders when the source
+file or a template changes, and the page reloads itself when the build number moves.
 """
 
 from __future__ import annotations
@@ -15,27 +17,25 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from composer.contract.protocols import Preview as Frame
+
 PAGE = """<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{title} · preview</title>
 <style>
 body {{ margin: 0; font-family: -apple-system, "PingFang SC", "Noto Sans CJK SC", sans-serif;
         background: #e9ebee; }}
 header {{ padding: 10px 16px; background: #20232a; color: #fff; font-size: 14px; }}
+header a {{ color: #cfe3ff; margin-left: 8px; }}
 main {{ display: flex; gap: 16px; padding: 16px; align-items: flex-start; overflow-x: auto; }}
 figure {{ margin: 0; }}
 figcaption {{ font-size: 12px; color: #555; margin-bottom: 6px; }}
 iframe {{ border: 1px solid #ccd; background: #fff; height: 85vh; }}
-.problems {{ color: #b00020; }}
+.problems {{ color: #ffb4b4; }}
 </style></head><body>
 <header><strong>{title}</strong> · build <span id="build">{build}</span>
-<span class="problems">{problems}</span></header>
+<span class="problems">{problems}</span> · files:{files}</header>
 <main>
-<figure><figcaption>Email · 600 px</figcaption>
-<iframe src="/out/email.html" width="640" title="email 600"></iframe></figure>
-<figure><figcaption>Email · 375 px</figcaption>
-<iframe src="/out/email.html" width="375" title="email 375"></iframe></figure>
-<figure><figcaption>WeChat</figcaption>
-<iframe src="/wechat.html" width="375" title="wechat"></iframe></figure>
+{frames}
 </main>
 <script>
 setInterval(async () => {{
@@ -49,13 +49,11 @@ setInterval(async () => {{
 </body></html>
 """
 
-WECHAT_PAGE = """<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8">
-<style>body {{ margin: 0; padding: 16px; font-size: 15px; line-height: 1.75; color: #333;
-font-family: -apple-system, "PingFang SC", "Noto Sans CJK SC", sans-serif;
-word-break: break-word; }}
-a {{ color: #576b95; }} blockquote {{ margin: 0; padding-left: 10px; border-left: 3px solid #ddd;
-color: #666; }} pre {{ white-space: pre-wrap; background: #f6f8fa; padding: 8px; }}
-img {{ max-width: 100%; }}</style></head><body>{body}</body></html>"""
+FRAME = """<figure><figcaption>{caption}</figcaption>
+<iframe src="/frame/{index}" width="{width}" title="{caption}"
+ allow="clipboard-write"></iframe></figure>"""
+
+KINDS = {".html": "text/html", ".md": "text/markdown", ".txt": "text/plain"}
 
 
 class Preview:
@@ -68,6 +66,7 @@ class Preview:
         self.build = 0
         self.title = ""
         self.problems = ""
+        self.frames: list[Frame] = []
         self.lock = threading.Lock()
         self._stamp = None
 
@@ -85,7 +84,7 @@ class Preview:
         self._stamp = stamp
         with self.lock:
             try:
-                self.title, warnings = self.build_fn(self.out)
+                self.title, warnings, self.frames = self.build_fn(self.out)
                 self.problems = f" · {len(warnings)} warning(s)" if warnings else ""
             except Exception as exc:  # shown on the page; the server keeps running
                 self.problems = f" · build failed: {exc}"
@@ -95,6 +94,23 @@ class Preview:
     def watch(self, stop: threading.Event, interval: float = 0.5) -> None:
         while not stop.wait(interval):
             self.rebuild_if_changed()
+
+    def page(self, language: str) -> str:
+        """The page of frames, one per preview the loaded renderers offered."""
+        files = sorted(p.name for p in self.out.iterdir() if p.is_file())
+        links = "".join(f' <a href="/out/{html.escape(f)}">{html.escape(f)}</a>' for f in files)
+        frames = "\n".join(
+            FRAME.format(index=i, caption=html.escape(f.caption), width=int(f.width))
+            for i, f in enumerate(self.frames)
+        )
+        return PAGE.format(
+            lang=html.escape(language),
+            title=html.escape(self.title),
+            build=self.build,
+            problems=html.escape(self.problems),
+            files=links or " none",
+            frames=frames or "<p>No loaded renderer offers a preview.</p>",
+        )
 
 
 def make_handler(preview: Preview, language: str):
@@ -113,38 +129,27 @@ def make_handler(preview: Preview, language: str):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             path = self.path.split("?", 1)[0]
             if path == "/":
-                page = PAGE.format(
-                    lang=language,
-                    title=html.escape(preview.title),
-                    build=preview.build,
-                    problems=html.escape(preview.problems),
-                )
-                self.send(page.encode(), "text/html; charset=utf-8")
+                self.send(preview.page(language).encode(), "text/html; charset=utf-8")
             elif path == "/build":
                 self.send(json.dumps({"build": preview.build}).encode(), "application/json")
             elif path == "/favicon.ico":
                 self.send(b"", "image/x-icon", 204)
-            elif path == "/wechat.html":
-                self.send(self.wechat(), "text/html; charset=utf-8")
+            elif path.startswith("/frame/") and path[7:].isdigit():
+                frames = preview.frames
+                index = int(path[7:])
+                if index < len(frames):
+                    self.send(frames[index].page.encode(), "text/html; charset=utf-8")
+                else:
+                    self.send(b"no such frame", "text/plain", 404)
             elif path.startswith("/out/") and "/" not in path[5:] and path[5:]:
                 file = preview.out / path[5:]
                 if file.is_file():
-                    kinds = {".html": "text/html", ".md": "text/markdown", ".txt": "text/plain"}
-                    kind = kinds.get(file.suffix, "application/octet-stream")
+                    kind = KINDS.get(file.suffix, "application/octet-stream")
                     self.send(file.read_bytes(), f"{kind}; charset=utf-8")
                 else:
                     self.send(b"not rendered", "text/plain", 404)
             else:
                 self.send(b"not found", "text/plain", 404)
-
-        def wechat(self) -> bytes:
-            """wechat.md as the editor shows it: raw <sup> kept, every newline a break."""
-            from markdown_it import MarkdownIt
-
-            source = preview.out / "wechat.md"
-            text = source.read_text(encoding="utf-8") if source.exists() else ""
-            body = MarkdownIt("commonmark", {"html": True, "breaks": True}).render(text)
-            return WECHAT_PAGE.format(body=body).encode()
 
     return Handler
 
@@ -173,9 +178,41 @@ def serve(preview: Preview, port: int, language: str, ready=None, stop=None) -> 
         time.sleep(0)
 
 
+def frames_of(app, out: Path) -> list[Frame]:
+    """The previews every loaded renderer offers of its outputs in ``out``.
+
+    A renderer whose ``preview`` raises gets a frame saying so, and a warning.
+    """
+    from composer.plugin_manager import describe
+
+    found: list[Frame] = []
+    for name, (owner, renderer) in app.renderers.items():
+        offer = getattr(renderer, "preview", None)
+        files = {
+            f: (out / f).read_text(encoding="utf-8", errors="replace")
+            for f in renderer.outputs
+            if (out / f).is_file()
+        }
+        if offer is None or not files:
+            continue
+        try:
+            with app.manager.trace(owner, f"preview {name}"):
+                found += [Frame(*frame) for frame in offer(files)]
+        except Exception as exc:
+            app.broken_plugin(owner, f"preview: {describe(exc)}")
+            app.report.warn(f"plugin {owner}", f"preview of {name} failed ({describe(exc)})")
+            message = html.escape(f"plugin {owner}: preview of {name} failed ({describe(exc)})")
+            found.append(Frame(name, f"<!DOCTYPE html><p>{message}</p>", 375))
+    return found
+
+
 def preview_builder(source: str | None, workspace):
-    """(build function, watched paths, language) for ``composer preview``."""
+    """(build function, watched paths, language) for ``composer preview``.
+
+    The build function renders into a folder and returns (title, warnings, frames).
+    """
     from composer.commands.common import locate, open_app
+    from composer.errors import UserError
     from composer.pipeline.assemble import read_issue
     from composer.pipeline.render import render_issue
 
@@ -189,8 +226,13 @@ def preview_builder(source: str | None, workspace):
         run_app = fresh or _reopen(app)
         issue = read_issue(run_app, path, label)
         issue.title = issue.title or run_app.settings.newsletter.title
-        render_issue(run_app, issue, out)
-        return issue.title, [str(w) for w in run_app.report.warnings]
+        warnings = []
+        try:
+            render_issue(run_app, issue, out)
+        except UserError as exc:  # a renderer failed: show the others
+            warnings.append(str(exc))
+        frames = frames_of(run_app, out)
+        return issue.title, warnings + [str(w) for w in run_app.report.warnings], frames
 
     return build, watched, app.settings.newsletter.language
 

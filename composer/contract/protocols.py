@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from composer.contract.model import Issue, Item, Section
@@ -132,13 +132,27 @@ class Renderer(Protocol):
     them, reading ``.html`` files as HTML and others as text), ``check(files, ctx)
     -> list[Problem]`` (its own client rules over {file name: text} of its
     outputs), ``after`` (names of renderers whose outputs it reads from
-    ``ctx.rendered``: they run first), ``config``.
+    ``ctx.rendered``: they run first), ``config``, ``preview(files) -> list[Preview]``
+    (what ``composer preview`` shows of its outputs, given {file name: text} of
+    them: one frame per :class:`Preview`).
     """
 
     name: str
     outputs: tuple[str, ...]
 
     def render(self, issue: Issue, ctx: RenderContext) -> dict[str, str | bytes]: ...
+
+
+class Preview(NamedTuple):
+    """One frame of ``composer preview``: a caption, a whole HTML page, its width.
+
+    The page is served from its own URL on 127.0.0.1 in an iframe that may write to
+    the clipboard (``allow="clipboard-write"``).
+    """
+
+    caption: str
+    page: str
+    width: int = 375
 
 
 # -- delivery --------------------------------------------------------------------------
