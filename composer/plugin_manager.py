@@ -49,6 +49,7 @@ DEFAULT_PLUGINS = (
     "composer.plugins.wechat",
     "composer.plugins.hugo",
     "composer.plugins.delivery",
+    "composer.plugins.wechat_mp",
 )
 ENTRY_POINT_GROUP = "composer"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES, check_outputs
 
-OUTPUTS = ("email.html", "email.txt", "wechat.md", "post.md", "email.eml")
+OUTPUTS = ("email.html", "email.txt", "wechat.md", "post.md", "email.eml", "wechat.html")
 
 
 def one_error_line(result) -> str:
