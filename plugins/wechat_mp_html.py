@@ -16,6 +16,7 @@ import html
 import re
 
 from composer import api
+from composer.api import MarkdownWriter, markdown_node_text
 
 FORMAT = "wechat.html"
 PAGE = "issue.wechat.html.j2"
@@ -27,132 +28,134 @@ def attr(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def html_writer(citations, s: dict, image_word: str):
-    """A writer of Markdown bodies as inline-styled HTML (``s``: the theme's styles)."""
-    from composer.api import MarkdownWriter, markdown_node_text
+class HtmlWriter(MarkdownWriter):
+    """Markdown bodies as inline-styled HTML (``s``: the theme's styles), numbering
+    links with ``citations`` in the order wechat.md's writer does."""
 
-    class HtmlWriter(MarkdownWriter):
-        hard_break = "<br>"
+    hard_break = "<br>"
 
-        def blocks(self, node, tight: bool = False) -> str:
-            parts = [self.block(child) for child in node.children]
-            return "\n".join(p for p in parts if p)
+    def __init__(self, citations, s: dict, image_word: str) -> None:
+        super().__init__()
+        self.citations, self.s, self.image_word = citations, s, image_word
 
-        def block(self, node) -> str | None:
-            kind = node.type
-            if kind == "paragraph":
-                return self.paragraph_of(node)
-            if kind == "blockquote":
-                return f'<blockquote style="{s["quote"]}">{self.blocks(node)}</blockquote>'
-            if kind == "hr":
-                return f'<hr style="{s["hr"]}">'
-            if kind == "html_block":
-                return self.paragraph(self.escape(node.content.rstrip("\n")))
-            return super().block(node)
+    def tag(self, name: str, role: str, inner: str) -> str:
+        """``<name style="(the theme's style of role)">inner</name>``."""
+        return f'<{name} style="{self.s[role]}">{inner}</{name}>'
 
-        def paragraph_of(self, node) -> str:
-            inline = node.children[0]
-            shown = [c for c in inline.children if not (c.type == "text" and not c.content.strip())]
-            if len(shown) == 1 and shown[0].type == "image":
-                return self.figure(shown[0])
-            return self.paragraph(self.inline(inline))
+    def blocks(self, node, tight: bool = False) -> str:
+        parts = [self.block(child) for child in node.children]
+        return "\n".join(p for p in parts if p)
 
-        def paragraph(self, text: str) -> str:
-            return f'<p style="{s["p"]}">{text}</p>'
+    def block(self, node) -> str | None:
+        kind = node.type
+        if kind == "paragraph":
+            return self.paragraph_of(node)
+        if kind == "blockquote":
+            return self.tag("blockquote", "quote", self.blocks(node))
+        if kind == "hr":
+            return f'<hr style="{self.s["hr"]}">'
+        if kind == "html_block":
+            return self.paragraph(self.escape(node.content.rstrip("\n")))
+        return super().block(node)
 
-        def heading(self, level: int, text: str) -> str:
-            return f'<h4 style="{s["h4"]}">{text}</h4>'
+    def paragraph_of(self, node) -> str:
+        inline = node.children[0]
+        shown = [c for c in inline.children if not (c.type == "text" and not c.content.strip())]
+        if len(shown) == 1 and shown[0].type == "image":
+            return self.figure(shown[0])
+        return self.paragraph(self.inline(inline))
 
-        def code(self, content: str, info: str) -> str:
-            lines = content.rstrip("\n").expandtabs(4).split("\n")
-            body = "<br>".join(html.escape(ln, quote=False).replace(" ", "&nbsp;") for ln in lines)
-            caption = f'<p style="{s["code_lang"]}">{self.escape(info)}</p>' if info else ""
-            code = f'<pre style="{s["pre"]}"><code style="{s["pre_code"]}">{body}</code></pre>'
-            return caption + code
+    def paragraph(self, text: str) -> str:
+        return self.tag("p", "p", text)
 
-        def list(self, node) -> str:
-            ordered = node.type == "ordered_list"
-            start = int(node.attrs.get("start", 1)) if ordered else 1
-            depth = self.list_depth
-            self.list_depth += 1
-            try:
-                items = [self.item_body(item) for item in node.children]
-            finally:
-                self.list_depth -= 1
-            if depth >= 2:  # a third level: lines in the item above, as wechat.md has them
-                marks = [f"{start + n})" if ordered else "·" for n in range(len(items))]
-                return "<br>".join(f"{m} {body}" for m, body in zip(marks, items, strict=True))
-            lis = "".join(
-                f'<li style="{s["li"]}"><span style="{s["marker"]}">'
-                f"{f'{start + n}.' if ordered else ('•' if depth == 0 else '◦')}</span>{body}</li>"
-                for n, body in enumerate(items)
-            )
-            tag = "ol" if ordered else "ul"
-            return f'<{tag} style="{s["ul" if depth == 0 else "ul2"]}">{lis}</{tag}>'
+    def heading(self, level: int, text: str) -> str:
+        return self.tag("h4", "h4", text)
 
-        def item_body(self, item) -> str:
-            """A list item's blocks: paragraphs as lines, a nested list inside."""
-            out, inline = "", False
-            for child in item.children:
-                if child.type == "paragraph":
-                    part, block = self.inline(child.children[0]), False
-                else:
-                    part = self.block(child) or ""
-                    block = part.startswith(("<ul", "<ol", "<p ", "<pre", "<blockquote", "<hr"))
-                if not part:
-                    continue
-                out += ("<br>" if inline and not block else "") + part
-                inline = not block
-            return out
+    def code(self, content: str, info: str) -> str:
+        lines = content.rstrip("\n").expandtabs(4).split("\n")
+        body = "<br>".join(html.escape(ln, quote=False).replace(" ", "&nbsp;") for ln in lines)
+        caption = self.tag("p", "code_lang", self.escape(info)) if info else ""
+        return caption + self.tag("pre", "pre", self.tag("code", "pre_code", body))
 
-        def span(self, node) -> str:
-            if node.type == "softbreak":
-                return "<br>"
-            if node.type == "link" and node.info != "bare":
-                title = node.attrs.get("title") or markdown_node_text(node)
-                return self.cite_link(self.inline(node), str(node.attrs.get("href", "")), title)
-            return super().span(node)
+    def list(self, node) -> str:
+        ordered = node.type == "ordered_list"
+        start = int(node.attrs.get("start", 1)) if ordered else 1
+        depth = self.list_depth
+        self.list_depth += 1
+        try:
+            items = [self.item_body(item) for item in node.children]
+        finally:
+            self.list_depth -= 1
+        if depth >= 2:  # a third level: lines in the item above, as wechat.md has them
+            marks = [f"{start + n})" if ordered else "·" for n in range(len(items))]
+            return "<br>".join(f"{m} {body}" for m, body in zip(marks, items, strict=True))
+        marks = [f"{start + n}." if ordered else "•◦"[depth] for n in range(len(items))]
+        lis = "".join(
+            self.tag("li", "li", self.tag("span", "marker", m) + body)
+            for m, body in zip(marks, items, strict=True)
+        )
+        return self.tag("ol" if ordered else "ul", "ul" if depth == 0 else "ul2", lis)
 
-        def cite_link(self, text: str, url: str, title: str) -> str:
-            """``text`` (HTML) live when WeChat keeps the link, else numbered."""
-            if api.weixin_link(url):
-                return self.link(text, url, "")
-            n = citations.link(title, url)
-            if n is None:
-                return self.bare_url(url)
-            return f'{text}<sup style="{s["sup"]}">[{n}]</sup>'
+    def item_body(self, item) -> str:
+        """A list item's blocks: paragraphs as lines, a nested list inside."""
+        out, inline = "", False
+        for child in item.children:
+            if child.type == "paragraph":
+                part, block = self.inline(child.children[0]), False
+            else:
+                part = self.block(child) or ""
+                block = part.startswith(("<ul", "<ol", "<p ", "<pre", "<blockquote", "<hr"))
+            if not part:
+                continue
+            out += ("<br>" if inline and not block else "") + part
+            inline = not block
+        return out
 
-        def link(self, text: str, url: str, title: str) -> str:
-            return f'<a href="{attr(url)}" style="{s["a"]}">{text}</a>'
+    def span(self, node) -> str:
+        if node.type == "softbreak":
+            return "<br>"
+        if node.type == "link" and node.info != "bare":
+            title = node.attrs.get("title") or markdown_node_text(node)
+            return self.cite_link(self.inline(node), str(node.attrs.get("href", "")), title)
+        return super().span(node)
 
-        def bare_url(self, url: str) -> str:
-            return (
-                self.link(self.escape(url), url, "") if api.weixin_link(url) else self.escape(url)
-            )
+    def cite_link(self, text: str, url: str, title: str) -> str:
+        """``text`` (HTML) live when WeChat keeps the link, else numbered."""
+        if api.weixin_link(url):
+            return self.link(text, url, "")
+        n = self.citations.link(title, url)
+        if n is None:
+            return self.bare_url(url)
+        return text + self.tag("sup", "sup", f"[{n}]")
 
-        def image(self, alt: str, url: str) -> str:
-            citations.image(alt, url, image_word)
-            return f'<img src="{attr(url)}" alt="{attr(alt or image_word)}" style="{s["img"]}">'
+    def link(self, text: str, url: str, title: str) -> str:
+        return f'<a href="{attr(url)}" style="{self.s["a"]}">{text}</a>'
 
-        def figure(self, node) -> str:
-            alt = "".join(c.content for c in node.children) if node.children else ""
-            img = self.image(alt, str(node.attrs.get("src", "")))
-            caption = f'<span style="{s["caption"]}">{self.escape(alt)}</span>' if alt else ""
-            return f'<p style="{s["figure"]}">{img}{caption}</p>'
+    def bare_url(self, url: str) -> str:
+        return self.link(self.escape(url), url, "") if api.weixin_link(url) else self.escape(url)
 
-        def code_span(self, content: str) -> str:
-            return f'<code style="{s["code"]}">{self.escape(content)}</code>'
+    def image(self, alt: str, url: str) -> str:
+        self.citations.image(alt, url, self.image_word)
+        shown = attr(alt or self.image_word)
+        return f'<img src="{attr(url)}" alt="{shown}" style="{self.s["img"]}">'
 
-        def strong(self, text: str) -> str:
-            return f"<strong>{text}</strong>" if text.strip() else text
+    def figure(self, node) -> str:
+        alt = "".join(c.content for c in node.children) if node.children else ""
+        img = self.image(alt, str(node.attrs.get("src", "")))
+        caption = self.tag("span", "caption", self.escape(alt)) if alt else ""
+        return self.tag("p", "figure", img + caption)
 
-        def em(self, text: str) -> str:
-            return f"<em>{text}</em>" if text.strip() else text
+    def code_span(self, content: str) -> str:
+        return self.tag("code", "code", self.escape(content))
 
-        def escape(self, text: str) -> str:
-            return html.escape(text, quote=False)
+    def strong(self, text: str) -> str:
+        return f"<strong>{text}</strong>" if text.strip() else text
 
-    return HtmlWriter()
+    def em(self, text: str) -> str:
+        return f"<em>{text}</em>" if text.strip() else text
+
+    def escape(self, text: str) -> str:
+        return html.escape(text, quote=False)
 
 
 def render_html(issue, ctx) -> str:
@@ -161,7 +164,7 @@ def render_html(issue, ctx) -> str:
 
     s = ctx.env.get_template(STYLES).module.s
     citations = api.Citations()
-    writer = html_writer(citations, s, ctx.strings.get("image", "image"))
+    writer = HtmlWriter(citations, s, ctx.strings.get("image", "image"))
 
     def md(text: str):
         return Markup(writer.write(text))

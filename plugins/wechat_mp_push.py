@@ -28,6 +28,7 @@ STATE = "wechat_mp"
 OUTPUT = "wechat.html"
 IMAGE_MAX = 1024 * 1024 - 1  # uploadimg: jpg/png "大小必须在1MB以下"
 COVER_MAX = 10 * 1024 * 1024  # add_material image: 10 MB, bmp/png/jpeg/jpg/gif
+COVER_TYPES = (".jpg", ".jpeg", ".png", ".gif", ".bmp")
 IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")', re.I)
 WECHAT_CDN = re.compile(r"(^|\.)(qpic\.cn|qlogo\.cn)$", re.I)
 
@@ -142,6 +143,9 @@ def limit_problems(plan: Plan) -> list[api.Problem]:
         out.append(api.Problem("issue", "wechat-title", message))
     if not plan.cover.is_file():
         message = f"[delivery.wechat] cover: no file {plan.cover}"
+        out.append(api.Problem("config", "wechat-cover", message))
+    elif plan.cover.suffix.lower() not in COVER_TYPES:
+        message = f"[delivery.wechat] cover: {plan.cover.name} is not jpg, png, gif or bmp"
         out.append(api.Problem("config", "wechat-cover", message))
     elif plan.cover.stat().st_size > COVER_MAX:
         message = f"[delivery.wechat] cover: {plan.cover.name} is over 10 MB (the API's limit)"

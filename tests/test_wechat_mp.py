@@ -803,3 +803,22 @@ def urllib_get(url: str) -> str:
 
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read().decode("utf-8")
+
+
+def test_the_scheduled_run_fills_the_draft_box(pushed_ws, standin):
+    config = pushed_ws / "composer.toml"
+    schedule = '\n[schedule]\ncron = "0 9 * * fri"\naction = "draft+send"\n'
+    config.write_text(config.read_text("utf-8") + schedule, encoding="utf-8")
+    shutil.copytree(pushed_ws / ISSUE / "notes", pushed_ws / "2026-W49" / "notes")
+    env = {"COMPOSER_WECHAT_SECRET": SECRET}
+    first = guarded(
+        "schedule", "-w", pushed_ws, "--once", "--at", "2026-11-27T10:00", cwd=pushed_ws, env=env
+    )
+    assert first.returncode == 0 and standin.log == []  # a fresh workspace sends nothing
+    due = guarded(
+        "schedule", "-w", pushed_ws, "--once", "--at", "2026-12-04T09:00:30", cwd=pushed_ws, env=env
+    )
+    assert due.returncode == 0, due.stderr
+    [draft] = standin.drafts.values()
+    assert "2026-W49" in draft["title"] and "长上下文怎么评测" in draft["content"]
+    assert draft["content_source_url"] == "https://weekly.test/weekly/2026-W49/"
