@@ -421,6 +421,13 @@ def test_dry_run_shows_the_push_and_makes_no_request(pushed_ws, standin):
     assert f"1 image(s) to upload: {standin.url}/img/ring.png" in line
     assert "cover cover.png (to upload)" in line and "characters" in line and "KB" in line
     assert "$COMPOSER_WECHAT_SECRET set" in line
+    assert send(pushed_ws).returncode == 0
+    [media_id] = standin.drafts
+    before = len(standin.log)
+    result = send(pushed_ws, "--resend", "--dry-run")
+    assert result.returncode == 0 and len(standin.log) == before
+    assert f"update draft {media_id} (a new one if it was published or deleted)" in result.stdout
+    assert "cover cover.png (uploaded before)" in result.stdout
 
 
 ERRORS = [
@@ -703,7 +710,10 @@ def test_disabling_the_plugin_changes_no_other_output(run, workspace, tmp_path):
     for path in without.iterdir():
         if path.name != "email.eml":  # its Date and Message-ID differ by run
             assert path.read_bytes() == (with_it / path.name).read_bytes(), path.name
-    assert "wechat_mp" in run("plugins", cwd=other).stdout
+    [row] = [ln for ln in run("plugins", cwd=other).stdout.splitlines() if "wechat_mp" in ln]
+    assert row.split()[-1] == "disabled"
+    [row] = [ln for ln in run("plugins", cwd=workspace).stdout.splitlines() if "wechat_mp" in ln]
+    assert "register_deliverers" in row and "register_renderers" in row and row.endswith("ok")
     assert run("check", ISSUE, "-w", other).returncode == 0
     sent = run("send", ISSUE, "-w", other)
     assert sent.returncode == 0 and "directory: sent" in sent.stdout
