@@ -66,6 +66,7 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     "blockquote": "composer.support.mdblocks",
     "squeeze": "composer.support.mdblocks",
     "dump_front_matter": "composer.support.frontmatter",
+    "inline_css": "composer.support.css",
     # HTML output checks
     "visible_html": "composer.pipeline.fidelity",
     # the week and dates
