@@ -70,6 +70,7 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     # WeChat: numbered references shared by every WeChat output
     "Citations": "composer.support.citations",
     "weixin_link": "composer.support.citations",
+    "inline_css": "composer.support.css",
     # HTML output checks
     "visible_html": "composer.pipeline.fidelity",
     # the week and dates

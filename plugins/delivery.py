@@ -6,7 +6,6 @@ Each runs on ``composer send`` only when its table is in composer.toml
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +45,8 @@ class DirectoryDeliverer:
         return "copy " + ", ".join(f"{s.name} -> {t}" for s, t in self._plan(delivery, ctx))
 
     def deliver(self, delivery: Delivery, ctx) -> str:
+        import shutil
+
         targets = []
         for source, target in self._plan(delivery, ctx):
             try:

@@ -7,56 +7,8 @@ desktop width in light mode.
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
-
 from composer import api
 from composer.api import hookimpl
-
-
-def _import_premailer():
-    """premailer, without paying for ``requests`` (~50 ms) at import.
-
-    premailer imports requests only to fetch external stylesheets, which we never
-    allow (allow_network=False). While premailer is imported, ``requests`` is a stub
-    whose attributes load the real module on first use; sys.modules is restored after.
-    """
-    if "premailer" in sys.modules or "requests" in sys.modules:
-        import premailer
-
-        return premailer
-    stub = types.ModuleType("requests")
-
-    def forward(attr: str):
-        real = importlib.import_module("requests")
-        return getattr(real, attr)
-
-    stub.__getattr__ = forward
-    sys.modules["requests"] = stub
-    try:
-        import premailer
-    finally:
-        del sys.modules["requests"]
-    return premailer
-
-
-def inline_css(html: str) -> str:
-    import logging
-
-    premailer = _import_premailer()
-    import cssutils
-
-    cssutils.log.setLevel(logging.CRITICAL)
-    return premailer.Premailer(
-        html,
-        allow_network=False,
-        strip_important=False,
-        disable_validation=True,
-        keep_style_tags=False,
-        disable_basic_attributes=["width", "height"],
-        cssutils_logging_level=logging.CRITICAL,
-    ).transform()
 
 
 class EmailRenderer:
@@ -118,7 +70,7 @@ class EmailRenderer:
             preheader=preheader(issue),
         )
         client_css = env.get_template("email-client.css.j2").render()
-        html = inline_css(page)
+        html = api.inline_css(page)
         html = html.replace("</head>", f"<style>{client_css}</style>\n</head>", 1)
         from composer.plugins.email_rules import CLIP_BYTES, clip_message
         from composer.plugins.email_smtp import message_for

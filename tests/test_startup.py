@@ -41,7 +41,7 @@ def test_help_imports_no_heavy_library():
 
 RENDER_PROBE = """
 import sys
-from composer.plugins.email import inline_css
+from composer.support.css import inline_css
 inline_css('<html><head><style>p {color: red}</style></head><body><p>x</p></body></html>')
 import premailer.premailer as p
 print("requests" in sys.modules)

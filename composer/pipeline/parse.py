@@ -243,7 +243,7 @@ def serialize_issue(issue: Issue, sections: Sections, report: Report | None = No
         if title or n > 0:
             closing = " " + "#" * section.level if title.endswith("#") else ""
             chunk.append("#" * section.level + " " + title + closing)
-        body = serialize_items(section, sections, report or Report())
+        body = serialize_items(section, sections, report if report is not None else Report())
         if body:
             chunk.append(body)
         parts.append("\n\n".join(chunk))

@@ -81,7 +81,7 @@ def template_place(exc: BaseException) -> str:
 
     filename = getattr(exc, "filename", None) or getattr(exc, "name", None)
     if filename and getattr(exc, "lineno", None):
-        return f"{Path(filename).name if '/' in filename else filename}:{exc.lineno}"
+        return f"{_template_name(filename)}:{exc.lineno}"
     places = [
         f"{_template_name(f.filename)}:{f.lineno}"
         for f in traceback.extract_tb(exc.__traceback__)

@@ -12,14 +12,13 @@ it connects to). Tests replace the DNS hook ``netpolicy.resolve``.
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
-import types
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from composer import __version__
+from composer.support.shims import import_httpx
 
 USER_AGENT = f"newsletter-composer/{__version__} (+https://pypi.org/project/newsletter-composer/)"
 MAX_REDIRECTS = 5
@@ -73,25 +72,6 @@ def check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise FetchError(f"not an http(s) URL: {url!r} (only http and https are fetched)")
-
-
-def import_httpx():
-    """httpx, without the command-line client it imports by default.
-
-    ``import httpx`` also imports ``httpx._main`` (rich, pygments: ~30 ms) for the
-    ``httpx`` command, which we never run; a stub stands in while httpx loads.
-    """
-    if "httpx" in sys.modules:
-        return sys.modules["httpx"]
-    stub = types.ModuleType("httpx._main")
-    stub.main = lambda: None
-    sys.modules["httpx._main"] = stub
-    try:
-        import httpx
-    finally:
-        if sys.modules.get("httpx._main") is stub:
-            del sys.modules["httpx._main"]
-    return httpx
 
 
 def ssl_context():

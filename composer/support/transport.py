@@ -17,7 +17,8 @@ import httpcore
 
 from composer.support import netpolicy
 from composer.support.decoding import Decoder
-from composer.support.http import BUDGET, Budget, check_url, import_httpx
+from composer.support.http import BUDGET, Budget, check_url
+from composer.support.shims import import_httpx
 
 httpx = import_httpx()
 HOP = "composer.hop_public"  # request extension: was the previous hop public?
