@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from composer.errors import ConfigError, UsageError, UserError
 from composer.support.crontab import CronError, fire_times, make_trigger
 from composer.support.state import State
+from composer.support.text import mask_urls
 from composer.support.workspace import issue_id as week_of
 
 STALE_RUN = dt.timedelta(hours=6)  # a "running" record older than this was a crash
@@ -67,7 +68,7 @@ def due(schedule: Schedule, first_start: dt.datetime, now: dt.datetime) -> dt.da
 
 
 def run_due(workspace: Path, schedule: Schedule, now: dt.datetime, log: Log) -> bool:
-    """Perform the due run, if any; False only when a run failed."""
+    """Perform the due run, if any; False when a run failed or its week is blocked."""
     with State(workspace) as state:
         first = dt.datetime.fromisoformat(state.first_start(now.isoformat()))
     fire = due(schedule, first, now)
@@ -81,26 +82,46 @@ def run_due(workspace: Path, schedule: Schedule, now: dt.datetime, log: Log) -> 
         )
         record = state.run(issue_id)
     if not claimed:
-        log(f"{issue_id}: {record['outcome']} since {record['finished'] or record['started']}")
-        return True
+        log(status_line(record, schedule.zone))
+        return record["outcome"] != "blocked"
     log(f"{issue_id}: {schedule.action} for {fire.isoformat()}")
     try:
-        detail, ok = perform(workspace, issue_id, schedule.action, log), True
+        outcome, detail = perform(workspace, issue_id, schedule.action, log)
     except UserError as exc:
-        detail, ok = str(exc).replace("\n", " "), False
+        outcome, detail = "failed", str(exc).replace("\n", " ")
     except Exception as exc:  # the daemon lives on; the reason is recorded
-        detail, ok = f"{type(exc).__name__}: {exc}", False
+        outcome, detail = "failed", f"{type(exc).__name__}: {exc}"
+    detail = mask_urls(detail)
     with State(workspace) as state:
-        state.finish_run(issue_id, "ok" if ok else "failed", detail)
-    log(f"{issue_id}: {'done' if ok else 'FAILED'}: {detail}")
-    return ok
+        state.finish_run(issue_id, outcome, detail)
+        record = state.run(issue_id)
+    if outcome == "blocked":
+        log(status_line(record, schedule.zone))
+    else:
+        log(f"{issue_id}: {'done' if outcome == 'ok' else 'FAILED'}: {detail}")
+    return outcome == "ok"
 
 
-def perform(workspace: Path, issue_id: str, action: str, log: Log) -> str:
-    """Draft (keeping an issue.md the editor edited) and, if asked, send; what happened."""
+def status_line(record: dict | None, zone: ZoneInfo) -> str:
+    """One line on the state of a week's run (``record``), times in ``zone``."""
+    if record is None:
+        return "no scheduled run yet in this workspace"
+    issue_id, outcome, detail = record["issue_id"], record["outcome"], record["detail"]
+    if outcome == "blocked":
+        return f"{issue_id}: blocked: {detail}; fix it and run composer send {issue_id}"
+    since = dt.datetime.fromisoformat(record["finished"] or record["started"]).astimezone(zone)
+    return f"{issue_id}: {outcome} since {since.isoformat()}" + (f": {detail}" if detail else "")
+
+
+def perform(workspace: Path, issue_id: str, action: str, log: Log) -> tuple[str, str]:
+    """Draft (keeping an issue.md the editor edited) and, if asked, send.
+
+    Returns the outcome, ``ok`` or ``blocked`` (blocking check problems: nothing was
+    sent), and what happened.
+    """
     from composer.app import open_app
     from composer.commands.draft import EditedIssue, draft
-    from composer.commands.send import AlreadySent, send
+    from composer.commands.send import AlreadySent, Blocked, send
     from composer.pipeline.render import render_file
 
     app = open_app(workspace)
@@ -117,10 +138,14 @@ def perform(workspace: Path, issue_id: str, action: str, log: Log) -> str:
                 done += send(app, issue_id).lines
             except AlreadySent as exc:
                 done.append(str(exc))
+            except Blocked as exc:
+                first, count = exc.problems[0], len(exc.problems)
+                plural = "" if count == 1 else "s"
+                return "blocked", f"{first.message} ({count} blocking problem{plural})"
     finally:
         for warning in app.report.warnings:
             log(f"{issue_id}: warning: {warning}")
-    return "; ".join(done)
+    return "ok", "; ".join(done)
 
 
 def serve(workspace: Path, schedule: Schedule, log: Log) -> None:
@@ -186,11 +211,13 @@ def schedule_command(app, count: int | None, once: bool, at: str | None) -> None
 
     def log(message: str) -> None:
         stamp = dt.datetime.now(plan.zone).isoformat(timespec="seconds")
-        click.echo(f"{stamp} {message}", err=True)
+        click.echo(f"{stamp} {mask_urls(message)}", err=True)
 
     if count:
         for when in next_times(plan, count, now):
             click.echo(when.isoformat())
+        with State(app.workspace) as state:
+            click.echo(mask_urls(status_line(state.last_run(), plan.zone)), err=True)
     elif once:
         if not run_due(app.workspace, plan, now, log):
             sys.exit(1)
