@@ -3,7 +3,9 @@
 Our run record (table ``runs``, by issue id) is the source of truth, not an
 APScheduler job store. A run is due for the latest fire time after both the
 scheduler's first start in this workspace and ``now - catch_up_hours``; its issue
-is the ISO week of that fire time. A week whose run succeeded is never run again.
+is the ISO week of that fire time. A week whose run succeeded is never run again; nor
+is one that was blocked (blocking check problems: nothing was sent), which waits for
+the editor to fix it and send it by hand.
 """
 
 from __future__ import annotations
