@@ -113,6 +113,13 @@ def send(
         return SendResult(issue_id, [_describe(app, o, d, delivery, ctx) for o, d in pending])
     if to:  # a proof sent --to someone is not the issue's delivery
         return _deliver_all(app, issue_id, pending, delivery, ctx, None)
+    return _claim_and_deliver(app, issue_id, pending, seen, delivery, ctx)
+
+
+def _claim_and_deliver(
+    app: App, issue_id: str, pending, seen: dict[str, dict], delivery: Delivery, ctx
+) -> SendResult:
+    """Deliver what this run could claim; refuse (after) what another run has."""
     with State(app.workspace) as state:
         claims = state.claim_deliveries(
             issue_id,
@@ -128,9 +135,8 @@ def send(
     result = _deliver_all(app, issue_id, mine, delivery, ctx, claims)
     if claims.busy or claims.done:
         raise _elsewhere(issue_id, claims, result)
-    if mine:
-        with State(app.workspace) as state:
-            state.unblock_run(issue_id, "blocked, then sent by `composer send`: " + _lines(result))
+    with State(app.workspace) as state:
+        state.unblock_run(issue_id, "blocked, then sent by `composer send`: " + _lines(result))
     return result
 
 
