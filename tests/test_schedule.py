@@ -310,6 +310,7 @@ def test_next_says_when_no_run_happened_yet(run, workspace):
     result = run("schedule", "-w", schedule_ws(workspace), "--next", "1")
     assert result.returncode == 0 and len(result.stdout.split()) == 1
     assert result.stderr.strip() == "no scheduled run yet in this workspace"
+    assert not (workspace / ".composer").exists()  # asking creates no state
 
 
 def test_a_draft_only_week_without_notes_is_drafted(run, workspace):

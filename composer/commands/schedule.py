@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from composer.errors import ConfigError, UsageError, UserError
 from composer.support.crontab import CronError, fire_times, make_trigger
-from composer.support.state import State
+from composer.support.state import State, state_file
 from composer.support.text import mask_urls
 from composer.support.workspace import issue_id as week_of
 
@@ -113,6 +113,14 @@ def status_line(record: dict | None, zone: ZoneInfo) -> str:
         return f"{issue_id}: blocked: {detail}; fix it and run composer send {issue_id}"
     since = dt.datetime.fromisoformat(record["finished"] or record["started"]).astimezone(zone)
     return f"{issue_id}: {outcome} since {since.isoformat()}" + (f": {detail}" if detail else "")
+
+
+def last_run(workspace: Path) -> dict | None:
+    """The run of the latest week on record (None without a state: nothing is created)."""
+    if not state_file(workspace).is_file():
+        return None
+    with State(workspace) as state:
+        return state.last_run()
 
 
 def perform(workspace: Path, issue_id: str, action: str, log: Log) -> tuple[str, str]:
@@ -218,8 +226,7 @@ def schedule_command(app, count: int | None, once: bool, at: str | None) -> None
     if count:
         for when in next_times(plan, count, now):
             click.echo(when.isoformat())
-        with State(app.workspace) as state:
-            click.echo(mask_urls(status_line(state.last_run(), plan.zone)), err=True)
+        click.echo(mask_urls(status_line(last_run(app.workspace), plan.zone)), err=True)
     elif once:
         if not run_due(app.workspace, plan, now, log):
             sys.exit(1)

@@ -63,6 +63,10 @@ BUSY_TIMEOUT_S = 30.0
 TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
+def state_file(workspace: Path) -> Path:
+    return workspace / ".composer" / "state.db"
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -154,7 +158,7 @@ class Table:
 
 class State:
     def __init__(self, workspace: Path) -> None:
-        self.path = workspace / ".composer" / "state.db"
+        self.path = state_file(workspace)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = _connect(self.path)
         self._tables: dict[str, Table] = {}
