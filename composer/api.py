@@ -87,6 +87,7 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     "HTTPError": "composer.support.http",
     "check_url": "composer.support.http",
     "mask_url": "composer.support.text",
+    "mask_urls": "composer.support.text",
     "is_placeholder": "composer.support.text",
     # the workspace's state, where ctx.state is not given
     "workspace_state": ("composer.support.state", "State"),

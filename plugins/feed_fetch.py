@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from composer.plugins.feed_store import FeedStore
 
-from composer.api import FetchError, Item, fetch, week_bounds
+from composer.api import FetchError, Item, fetch, mask_urls, week_bounds
 
 
 @dataclass
@@ -154,11 +154,12 @@ def _progress(total: int):
 def read_feed(source, outcome: Outcome | None, cached, ctx):
     """The parsed feed to use: this run's copy, or the last good one when it broke."""
     store = FeedStore(ctx.state)
-    name = source.name or source.url
+    shown = mask_urls(source.url)  # what warnings and the state say: no credentials
+    name = source.name or shown
     error = ""
     if outcome is None:  # offline
         if cached is None:
-            ctx.warn(source.url, "offline and no stored copy yet: skipped")
+            ctx.warn(shown, "offline and no stored copy yet: skipped")
             return None
         return _parse(cached["body"], cached["content_type"], source.url)
     if outcome.error:
@@ -179,11 +180,12 @@ def read_feed(source, outcome: Outcome | None, cached, ctx):
             )
             store.ok(source.url, source.name or parsed.feed.get("title", ""), len(parsed.entries))
             return parsed
+    error = mask_urls(error)
     store.failed(source.url, name, error)
     if cached is not None:
-        ctx.warn(source.url, f"feed broken ({error}); using the last good copy")
+        ctx.warn(shown, f"feed broken ({error}); using the last good copy")
         return _parse(cached["body"], cached["content_type"], source.url)
-    ctx.warn(source.url, f"feed broken ({error}); its entries are missing")
+    ctx.warn(shown, f"feed broken ({error}); its entries are missing")
     return None
 
 
@@ -195,12 +197,23 @@ def _parse(body: bytes, content_type: str, url: str):
     """
     import feedparser
 
-    headers = {"content-location": url}
+    # relative links resolve against the URL without its credentials: never in an item
+    headers = {"content-location": _without_credentials(url)}
     if content_type:
         headers["content-type"] = content_type
     return feedparser.parse(
         body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
+
+
+def _without_credentials(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _broken(parsed) -> str:
@@ -220,7 +233,7 @@ def _broken(parsed) -> str:
 
 def entries(parsed, source, config, ctx, start: dt.datetime, end: dt.datetime) -> list[Item]:
     items: list[Item] = []
-    feed_name = source.name or _text(parsed.feed.get("title", "")) or source.url
+    feed_name = source.name or _text(parsed.feed.get("title", "")) or mask_urls(source.url)
     for entry in parsed.entries:
         when = _when(entry)
         if when is None:
@@ -268,5 +281,5 @@ def _item(entry, source, feed_name: str, limit: int) -> Item:
         url=link,
         text=summary,
         meta=meta,
-        origin=source.url,
+        origin=mask_urls(source.url),
     )

@@ -16,7 +16,8 @@ def health(ctx) -> None:
     """Last success, consecutive failures, entries and last error of each feed."""
     _, sources = _sources(ctx)
     store = FeedStore(ctx.state)
-    urls = [s.url for s in sources] + [url for url, _ in store.health_table.items()]
+    # the table is keyed by masked URLs (no credentials are stored)
+    urls = [api.mask_url(s.url) for s in sources] + [url for url, _ in store.health_table.items()]
     rows = []
     for url in dict.fromkeys(urls):
         row = store.health(url)
@@ -27,7 +28,7 @@ def health(ctx) -> None:
                 row.get("last_success") or "never",
                 str(failures),
                 "" if row.get("entries") is None else str(row["entries"]),
-                (row.get("last_error") or "") if failures else "",
+                api.mask_urls(row.get("last_error") or "") if failures else "",
             )
         )
     api.print_table(("URL", "LAST SUCCESS", "FAILURES", "ENTRIES", "LAST ERROR"), rows)
@@ -56,7 +57,7 @@ def check_now(ctx) -> None:
         error = outcome.error or (_broken(outcome.parsed) if outcome.parsed is not None else "")
         if error:
             failed += 1
-            rows.append((api.mask_url(source.url), "FAILED", "", "", error))
+            rows.append((api.mask_url(source.url), "FAILED", "", "", api.mask_urls(error)))
             continue
         entries = outcome.parsed.entries
         dated = [_when(e) for e in entries]

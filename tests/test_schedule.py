@@ -267,3 +267,55 @@ def test_a_fresh_daemon_sends_nothing_on_its_first_start(workspace, smtp):
     daemon.wait_for("nothing due")
     assert daemon.stop(signal.SIGTERM) == 0
     assert smtp.inbox.envelopes == []
+
+
+def test_a_week_without_notes_is_blocked_and_not_retried(run, workspace, smtp):
+    ws = schedule_ws(workspace, action="draft+send")
+    configure_smtp(ws, smtp.port)
+    assert run("schedule", "-w", ws, "--once", "--at", "2026-12-01T10:00").returncode == 0
+    blocked = run("schedule", "-w", ws, "--once", "--at", "2026-12-04T09:00:30")
+    assert blocked.returncode == 1 and "Traceback" not in blocked.stderr
+    status = (
+        "2026-W49: blocked: the issue has no items: nothing to send (1 blocking problem); "
+        "fix it and run composer send 2026-W49"
+    )
+    assert status in blocked.stderr
+    assert smtp.inbox.envelopes == [] and runs(ws)["2026-W49"][0] == "blocked"
+    issue_md = ws / "2026-W49" / "issue.md"
+    drafted = issue_md.stat().st_mtime_ns
+
+    plan = run("schedule", "-w", ws, "--next", "2", "--at", "2026-12-04T10:00")
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stdout.split() == ["2026-12-11T09:00:00+08:00", "2026-12-18T09:00:00+08:00"]
+    assert plan.stderr.strip() == status
+
+    again = run("schedule", "-w", ws, "--once", "--at", "2026-12-04T09:30")  # no loop
+    assert again.returncode == 1 and status in again.stderr
+    assert "drafted" not in again.stderr and issue_md.stat().st_mtime_ns == drafted
+    assert smtp.inbox.envelopes == []
+
+    notes_for(ws, "2026-W49")  # the editor fixes the week and sends it by hand
+    assert run("draft", "-w", ws, "--issue", "2026-W49", "--offline").returncode == 0
+    by_hand = run("send", "2026-W49", "-w", ws)
+    assert by_hand.returncode == 0, by_hand.stderr
+    assert len(smtp.inbox.envelopes) == 1
+    outcome, detail = runs(ws)["2026-W49"]
+    assert outcome == "ok" and "sent by `composer send`" in detail
+    later = run("schedule", "-w", ws, "--once", "--at", "2026-12-04T11:00")
+    assert later.returncode == 0 and "2026-W49: ok since" in later.stderr
+    assert len(smtp.inbox.envelopes) == 1
+
+
+def test_next_says_when_no_run_happened_yet(run, workspace):
+    result = run("schedule", "-w", schedule_ws(workspace), "--next", "1")
+    assert result.returncode == 0 and len(result.stdout.split()) == 1
+    assert result.stderr.strip() == "no scheduled run yet in this workspace"
+    assert not (workspace / ".composer").exists()  # asking creates no state
+
+
+def test_a_draft_only_week_without_notes_is_drafted(run, workspace):
+    ws = schedule_ws(workspace, action="draft")
+    assert run("schedule", "-w", ws, "--once", "--at", "2026-12-01T10:00").returncode == 0
+    result = run("schedule", "-w", ws, "--once", "--at", "2026-12-04T09:00:30")
+    assert result.returncode == 0, result.stderr
+    assert runs(ws)["2026-W49"] == ("ok", "drafted")

@@ -42,19 +42,24 @@ def open_context(workspace: Path | None, issue_id: str = "", offline: bool = Fal
 
 
 def fail(message: str, hint: str = "", code: int = 1) -> None:
-    """Print one error line (and a hint) and exit with ``code``."""
+    """Print one error line (and a hint) and exit with ``code``; URL credentials masked."""
     import sys
 
-    click.secho(f"Error: {message}", fg="red", err=True)
+    from composer.support.text import mask_urls
+
+    click.secho(f"Error: {mask_urls(message)}", fg="red", err=True)
     if hint:
-        click.echo(f"  hint: {hint}", err=True)
+        click.echo(f"  hint: {mask_urls(hint)}", err=True)
     sys.exit(code)
 
 
 def report(warnings, strict: bool = False) -> None:
-    """Print a run's warnings (a Report); under --strict any warning is a failure (exit 1)."""
+    """Print a run's warnings (a Report), URL credentials masked; under --strict any
+    warning is a failure (exit 1)."""
+    from composer.support.text import mask_urls
+
     for warning in warnings:
-        click.secho(f"warning: {warning}", fg="yellow", err=True)
+        click.secho(f"warning: {mask_urls(str(warning))}", fg="yellow", err=True)
     if strict and len(warnings):
         fail(f"{len(warnings)} warning(s) under --strict")
 

@@ -78,13 +78,17 @@ def draft(
     with State(ws) as state:
         ctx = app.context(issue_id, offline, state)
         issue_md = folder / "issue.md"
-        backup = protect(state, issue_md, issue_id, force)
+        if not force:  # refuse before collecting; a draft writing beside us is waited for
+            with state.exclusive():
+                protect(state, issue_md, issue_id, force)
         day = issue_day(issue_id, app.settings.schedule.cron)
         title = f"{app.settings.newsletter.title} {issue_id}"
         issue = assemble(app, issue_id, notes, ctx, title, day.isoformat() if day else "")
         text = serialize_issue(issue, app.sections, app.report)
-        atomic_write(issue_md, text)
-        state.record_generated(issue_id, sha256(text.encode("utf-8")))
+        with state.exclusive():  # issue.md and its hash change together
+            backup = protect(state, issue_md, issue_id, force)
+            atomic_write(issue_md, text)
+            state.record_generated(issue_id, sha256(text.encode("utf-8")))
     # what is rendered is what issue.md says; its warnings were given for the notes
     final = parse_text(text, f"{issue_id}/issue.md", app.sections, Report(), app.broken_plugin)
     outputs = render_issue(app, final, folder / "out")

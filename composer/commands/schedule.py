@@ -3,7 +3,9 @@
 Our run record (table ``runs``, by issue id) is the source of truth, not an
 APScheduler job store. A run is due for the latest fire time after both the
 scheduler's first start in this workspace and ``now - catch_up_hours``; its issue
-is the ISO week of that fire time. A week whose run succeeded is never run again.
+is the ISO week of that fire time. A week whose run succeeded is never run again; nor
+is one that was blocked (blocking check problems: nothing was sent), which waits for
+the editor to fix it and send it by hand.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from composer.errors import ConfigError, UsageError, UserError
 from composer.support.crontab import CronError, fire_times, make_trigger
-from composer.support.state import State
+from composer.support.state import State, state_file
+from composer.support.text import mask_urls
 from composer.support.workspace import issue_id as week_of
 
 STALE_RUN = dt.timedelta(hours=6)  # a "running" record older than this was a crash
@@ -67,7 +70,7 @@ def due(schedule: Schedule, first_start: dt.datetime, now: dt.datetime) -> dt.da
 
 
 def run_due(workspace: Path, schedule: Schedule, now: dt.datetime, log: Log) -> bool:
-    """Perform the due run, if any; False only when a run failed."""
+    """Perform the due run, if any; False when a run failed or its week is blocked."""
     with State(workspace) as state:
         first = dt.datetime.fromisoformat(state.first_start(now.isoformat()))
     fire = due(schedule, first, now)
@@ -81,26 +84,54 @@ def run_due(workspace: Path, schedule: Schedule, now: dt.datetime, log: Log) -> 
         )
         record = state.run(issue_id)
     if not claimed:
-        log(f"{issue_id}: {record['outcome']} since {record['finished'] or record['started']}")
-        return True
+        log(status_line(record, schedule.zone))
+        return record["outcome"] != "blocked"
     log(f"{issue_id}: {schedule.action} for {fire.isoformat()}")
     try:
-        detail, ok = perform(workspace, issue_id, schedule.action, log), True
+        outcome, detail = perform(workspace, issue_id, schedule.action, log)
     except UserError as exc:
-        detail, ok = str(exc).replace("\n", " "), False
+        outcome, detail = "failed", str(exc).replace("\n", " ")
     except Exception as exc:  # the daemon lives on; the reason is recorded
-        detail, ok = f"{type(exc).__name__}: {exc}", False
+        outcome, detail = "failed", f"{type(exc).__name__}: {exc}"
+    detail = mask_urls(detail)
     with State(workspace) as state:
-        state.finish_run(issue_id, "ok" if ok else "failed", detail)
-    log(f"{issue_id}: {'done' if ok else 'FAILED'}: {detail}")
-    return ok
+        state.finish_run(issue_id, outcome, detail)
+        record = state.run(issue_id)
+    if outcome == "blocked":
+        log(status_line(record, schedule.zone))
+    else:
+        log(f"{issue_id}: {'done' if outcome == 'ok' else 'FAILED'}: {detail}")
+    return outcome == "ok"
 
 
-def perform(workspace: Path, issue_id: str, action: str, log: Log) -> str:
-    """Draft (keeping an issue.md the editor edited) and, if asked, send; what happened."""
+def status_line(record: dict | None, zone: ZoneInfo) -> str:
+    """One line on the state of a week's run (``record``), times in ``zone``."""
+    if record is None:
+        return "no scheduled run yet in this workspace"
+    issue_id, outcome, detail = record["issue_id"], record["outcome"], record["detail"]
+    if outcome == "blocked":
+        return f"{issue_id}: blocked: {detail}; fix it and run composer send {issue_id}"
+    since = dt.datetime.fromisoformat(record["finished"] or record["started"]).astimezone(zone)
+    return f"{issue_id}: {outcome} since {since.isoformat()}" + (f": {detail}" if detail else "")
+
+
+def last_run(workspace: Path) -> dict | None:
+    """The run of the latest week on record (None without a state: nothing is created)."""
+    if not state_file(workspace).is_file():
+        return None
+    with State(workspace) as state:
+        return state.last_run()
+
+
+def perform(workspace: Path, issue_id: str, action: str, log: Log) -> tuple[str, str]:
+    """Draft (keeping an issue.md the editor edited) and, if asked, send.
+
+    Returns the outcome, ``ok`` or ``blocked`` (blocking check problems: nothing was
+    sent), and what happened.
+    """
     from composer.app import open_app
     from composer.commands.draft import EditedIssue, draft
-    from composer.commands.send import AlreadySent, send
+    from composer.commands.send import AlreadySent, Blocked, send
     from composer.pipeline.render import render_file
 
     app = open_app(workspace)
@@ -117,10 +148,14 @@ def perform(workspace: Path, issue_id: str, action: str, log: Log) -> str:
                 done += send(app, issue_id).lines
             except AlreadySent as exc:
                 done.append(str(exc))
+            except Blocked as exc:
+                first, count = exc.problems[0], len(exc.problems)
+                plural = "" if count == 1 else "s"
+                return "blocked", f"{first.message} ({count} blocking problem{plural})"
     finally:
         for warning in app.report.warnings:
             log(f"{issue_id}: warning: {warning}")
-    return "; ".join(done)
+    return "ok", "; ".join(done)
 
 
 def serve(workspace: Path, schedule: Schedule, log: Log) -> None:
@@ -186,11 +221,12 @@ def schedule_command(app, count: int | None, once: bool, at: str | None) -> None
 
     def log(message: str) -> None:
         stamp = dt.datetime.now(plan.zone).isoformat(timespec="seconds")
-        click.echo(f"{stamp} {message}", err=True)
+        click.echo(f"{stamp} {mask_urls(message)}", err=True)
 
     if count:
         for when in next_times(plan, count, now):
             click.echo(when.isoformat())
+        click.echo(mask_urls(status_line(last_run(app.workspace), plan.zone)), err=True)
     elif once:
         if not run_due(app.workspace, plan, now, log):
             sys.exit(1)

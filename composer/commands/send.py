@@ -1,13 +1,17 @@
 """``composer send``: render an issue, check it, and hand it to every configured deliverer.
 
 A deliverer runs when its table (``[delivery.email]`` ...) is in composer.toml. Each
-success is recorded in the state by issue id and deliverer; a failed one is not, so
-the next run retries it, and one already done is skipped unless ``--resend``.
-A send ``--to`` chosen addresses (a proof) is not recorded.
+delivery is claimed in the state before anything leaves (so runs that race deliver
+once), recorded by issue id and deliverer when it succeeded, and released when it
+failed, so the next run retries it; one already done is skipped unless ``--resend``,
+which replaces only the delivery this run saw at its start. A claim older than
+:data:`STALE_CLAIM` was left by a run that crashed and is taken over. A send ``--to``
+chosen addresses (a proof) is neither claimed nor recorded.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,14 +19,36 @@ from composer.commands.draft import resolve_issue_id
 from composer.contract.protocols import Delivery, DeliveryError
 from composer.errors import Refusal, UsageError, UserError
 from composer.pipeline.render import render_file
-from composer.support.state import State
+from composer.support.state import Claims, State
+from composer.support.text import mask_urls
 
 if TYPE_CHECKING:
     from composer.app import App
 
+STALE_CLAIM = dt.timedelta(hours=1)  # a send takes minutes at most: older claims crashed
+
 
 class AlreadySent(Refusal):
     """Every configured deliverer already delivered this issue."""
+
+
+class SentElsewhere(AlreadySent):
+    """Another run delivered the issue while this one was preparing it."""
+
+
+class BeingSent(Refusal):
+    """Another run holds the claim of a delivery of this issue."""
+
+
+class Blocked(Refusal):
+    """Blocking ``composer check`` problems, without ``--force``."""
+
+    def __init__(self, issue_id: str, problems: list) -> None:
+        self.problems = problems
+        super().__init__(
+            f"{len(problems)} blocking problem(s), first: {problems[0]}",
+            f"`composer check {issue_id}` lists them; fix them, or send anyway with --force",
+        )
 
 
 class SendFailed(UserError):
@@ -40,11 +66,14 @@ def configured(app: App) -> list[tuple[str, Any]]:
     return [(owner, d) for owner, d in app.deliverers if d.config_key in app.plugin_config]
 
 
-def _already_sent(issue_id: str, done: dict[str, dict]) -> AlreadySent:
-    parts = [f"{name} on {d['delivered_at']} to {d['target']}" for name, d in done.items()]
-    return AlreadySent(
-        f"{issue_id} was already sent: {'; '.join(parts)}",
-        f"`composer send {issue_id} --resend` sends it again",
+def shown_time(stamp: str) -> str:
+    """A stored UTC time, to the second."""
+    return dt.datetime.fromisoformat(stamp).isoformat(timespec="seconds")
+
+
+def _sent(done: dict[str, dict]) -> str:
+    return "; ".join(
+        f"{name} on {shown_time(d['delivered_at'])} to {d['target']}" for name, d in done.items()
     )
 
 
@@ -68,36 +97,89 @@ def send(
     if not path.is_file():
         raise UsageError(f"{path} does not exist", f"run `composer draft --issue {issue_id}`")
     with State(app.workspace) as state:
-        done = state.deliveries(issue_id)
-    pending = [(o, d) for o, d in deliverers if resend or d.name not in done]
+        seen = state.deliveries(issue_id)
+    pending = [(o, d) for o, d in deliverers if resend or d.name not in seen]
     if not pending:
-        raise _already_sent(issue_id, done)
+        raise AlreadySent(
+            f"{issue_id} was already sent: {_sent(seen)}",
+            f"`composer send {issue_id} --resend` sends it again",
+        )
     label, out = f"{issue_id}/issue.md", path.parent / "out"
     issue, written = render_file(app, path, out, label)
-    _refuse_blocking(app, path, out, label, issue, force)
+    _refuse_blocking(app, issue_id, path, out, label, issue, force)
     delivery = Delivery(issue=issue, outputs={p.name: p for p in written}, to=list(to or []))
     ctx = app.context(issue_id)
+    if dry_run:
+        return SendResult(issue_id, [_describe(app, o, d, delivery, ctx) for o, d in pending])
+    if to:  # a proof sent --to someone is not the issue's delivery
+        return _deliver_all(app, issue_id, pending, delivery, ctx, None)
+    return _claim_and_deliver(app, issue_id, pending, seen, delivery, ctx)
+
+
+def _claim_and_deliver(
+    app: App, issue_id: str, pending, seen: dict[str, dict], delivery: Delivery, ctx
+) -> SendResult:
+    """Deliver what this run could claim; refuse (after) what another run has."""
+    with State(app.workspace) as state:
+        claims = state.claim_deliveries(
+            issue_id,
+            {d.name: seen.get(d.name, {}).get("delivered_at") for _, d in pending},
+            STALE_CLAIM.total_seconds(),
+        )
+    for name, at in claims.stale.items():
+        app.report.warn(
+            issue_id,
+            f"{name}: took over a claim of {at}, older than {_hours()} (a run that crashed)",
+        )
+    mine = [(o, d) for o, d in pending if d.name in claims.taken]
+    result = _deliver_all(app, issue_id, mine, delivery, ctx, claims)
+    if claims.busy or claims.done:
+        raise _elsewhere(issue_id, claims, result)
+    with State(app.workspace) as state:
+        state.unblock_run(issue_id, "blocked, then sent by `composer send`: " + _lines(result))
+    return result
+
+
+def _describe(app: App, owner: str, deliverer, delivery: Delivery, ctx) -> str:
+    try:
+        return mask_urls(f"{deliverer.name}: {deliverer.describe(delivery, ctx)}")
+    except DeliveryError as exc:
+        raise SendFailed(mask_urls(f"{deliverer.name}: {exc}")) from None
+    except Exception as exc:
+        app.broken_plugin(owner, f"describe: {type(exc).__name__}: {exc}")
+        raise SendFailed(
+            mask_urls(f"{deliverer.name} (plugin {owner}): {type(exc).__name__}: {exc}")
+        ) from None
+
+
+def _deliver_all(
+    app: App, issue_id: str, pending, delivery: Delivery, ctx, claims: Claims | None
+) -> SendResult:
+    """Each deliverer in turn; a claimed delivery is recorded, or released when it failed."""
     result = SendResult(issue_id)
     failures = []
     for owner, deliverer in pending:
+        token = claims.taken[deliverer.name] if claims else None
         try:
-            if dry_run:
-                result.lines.append(f"{deliverer.name}: {deliverer.describe(delivery, ctx)}")
-                continue
-            target = deliverer.deliver(delivery, ctx)
+            target = mask_urls(str(deliverer.deliver(delivery, ctx)))
         except DeliveryError as exc:
-            failures.append(f"{deliverer.name}: {exc}")
-            continue
+            failures.append(mask_urls(f"{deliverer.name}: {exc}"))
         except Exception as exc:
             app.broken_plugin(owner, f"deliver: {type(exc).__name__}: {exc}")
-            failures.append(f"{deliverer.name} (plugin {owner}): {type(exc).__name__}: {exc}")
+            failures.append(
+                mask_urls(f"{deliverer.name} (plugin {owner}): {type(exc).__name__}: {exc}")
+            )
+        else:
+            if token:
+                with State(app.workspace) as state:
+                    state.finish_delivery(issue_id, deliverer.name, token, target)
+            result.lines.append(f"{deliverer.name}: sent {issue_id} to {target}")
             continue
-        if not to:  # a proof sent --to someone is not the issue's delivery
+        if token:  # nothing left: the next run tries again
             with State(app.workspace) as state:
-                state.record_delivery(issue_id, deliverer.name, target)
-        result.lines.append(f"{deliverer.name}: sent {issue_id} to {target}")
+                state.release_delivery(issue_id, deliverer.name, token)
     if failures:
-        done = f" (delivered: {'; '.join(result.lines)})" if result.lines else ""
+        done = f" (delivered: {_lines(result)})" if result.lines else ""
         raise SendFailed(
             "; ".join(failures),
             f"{issue_id} stays unsent there; `composer send {issue_id}` retries{done}",
@@ -105,12 +187,35 @@ def send(
     return result
 
 
-def _refuse_blocking(app: App, path, out, label: str, issue, force: bool) -> None:
+def _lines(result: SendResult) -> str:
+    return "; ".join(result.lines)
+
+
+def _hours() -> str:
+    hours = STALE_CLAIM.total_seconds() / 3600
+    return f"{hours:g} hour" + ("" if hours == 1 else "s")
+
+
+def _elsewhere(issue_id: str, claims: Claims, result: SendResult) -> Refusal:
+    """The refusal of a run that lost a race: another run is sending, or just sent."""
+    here = f"; delivered here: {_lines(result)}" if result.lines else ""
+    if claims.busy:
+        busy = ", ".join(f"{name} claimed at {at}" for name, at in claims.busy.items())
+        done = f"; just sent: {_sent(claims.done)}" if claims.done else ""
+        return BeingSent(
+            f"{issue_id} is being sent by another run ({busy}{done}): not sending it twice",
+            f"a claim older than {_hours()} was left by a crashed run and is taken over: "
+            f"`composer send {issue_id}` then sends it{here}",
+        )
+    return SentElsewhere(
+        f"{issue_id} was just sent by another run: {_sent(claims.done)}",
+        f"`composer send {issue_id} --resend` sends it again{here}",
+    )
+
+
+def _refuse_blocking(app: App, issue_id: str, path, out, label: str, issue, force) -> None:
     from composer.commands.check import problems
 
     blocking = [p for p in problems(app, path, out, label, issue) if p.blocking]
     if blocking and not force:
-        raise Refusal(
-            f"{len(blocking)} blocking problem(s), first: {blocking[0]}",
-            "`composer check` lists them; fix them, or send anyway with --force",
-        )
+        raise Blocked(issue_id, blocking)

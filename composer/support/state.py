@@ -1,6 +1,7 @@
 """SQLite state of a workspace (``.composer/state.db``).
 
-The core keeps its own tables (issue records, scheduled runs, deliveries, meta).
+The core keeps its own tables (issue records, scheduled runs, deliveries and their
+claims, meta).
 Plugins get namespaced key-value tables through :meth:`State.table` (the contract's
 ``StateAPI``): the feeds plugin's cache and health, the arXiv cache, WeChat media
 ids ... The file is opened per use; WAL and a busy timeout let commands that run at
@@ -15,6 +16,10 @@ import json
 import re
 import sqlite3
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +49,22 @@ CREATE TABLE IF NOT EXISTS deliveries (
     delivered_at TEXT NOT NULL,
     PRIMARY KEY (issue_id, deliverer)
 );
+CREATE TABLE IF NOT EXISTS delivery_claims (
+    issue_id TEXT NOT NULL,
+    deliverer TEXT NOT NULL,
+    token TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
+    PRIMARY KEY (issue_id, deliverer)
+);
 """
 
 RUN_COLUMNS = ("issue_id", "fire_time", "action", "started", "finished", "outcome", "detail")
 BUSY_TIMEOUT_S = 30.0
 TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+def state_file(workspace: Path) -> Path:
+    return workspace / ".composer" / "state.db"
 
 
 def now() -> str:
@@ -142,7 +158,7 @@ class Table:
 
 class State:
     def __init__(self, workspace: Path) -> None:
-        self.path = workspace / ".composer" / "state.db"
+        self.path = state_file(workspace)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = _connect(self.path)
         self._tables: dict[str, Table] = {}
@@ -161,6 +177,19 @@ class State:
         if name not in self._tables:
             self._tables[name] = Table(self.db, name)
         return self._tables[name]
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """One write transaction, begun at once (BEGIN IMMEDIATE): other writers wait."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.rollback()
+            raise
+        if self.db.in_transaction:
+            self.db.commit()
 
     # -- issues --------------------------------------------------------------------
     def generated_hash(self, issue_id: str) -> str | None:
@@ -195,31 +224,30 @@ class State:
         ).fetchone()
         return dict(zip(RUN_COLUMNS, row, strict=True)) if row else None
 
+    def last_run(self) -> dict | None:
+        """The run of the latest week on record."""
+        row = self.db.execute(
+            f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY issue_id DESC LIMIT 1"
+        ).fetchone()
+        return dict(zip(RUN_COLUMNS, row, strict=True)) if row else None
+
     def claim_run(self, issue_id: str, fire_time: str, action: str, stale_after: float) -> bool:
-        """Start the run of ``issue_id`` unless it is done, or running elsewhere and fresh."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        """Start the run of ``issue_id`` unless it is done or blocked, or running
+        elsewhere and fresh."""
+        with self.exclusive():
             row = self.db.execute(
                 "SELECT outcome, started FROM runs WHERE issue_id = ?", (issue_id,)
             ).fetchone()
-            if row and row[0] == "ok":
-                self.db.rollback()
+            if row and row[0] in ("ok", "blocked"):
                 return False
-            if row and row[0] == "running":
-                age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(row[1])
-                if age.total_seconds() < stale_after:
-                    self.db.rollback()
-                    return False
+            if row and row[0] == "running" and _age(row[1]) < stale_after:
+                return False
             self.db.execute(
                 "INSERT OR REPLACE INTO runs (issue_id, fire_time, action, started, outcome) "
                 "VALUES (?, ?, ?, ?, 'running')",
                 (issue_id, fire_time, action, now()),
             )
-            self.db.commit()
             return True
-        except BaseException:
-            self.db.rollback()
-            raise
 
     def finish_run(self, issue_id: str, outcome: str, detail: str) -> None:
         with self.db:
@@ -228,17 +256,89 @@ class State:
                 (now(), outcome, detail, issue_id),
             )
 
+    def unblock_run(self, issue_id: str, detail: str) -> None:
+        """A blocked week sent by hand: its run is done (``detail`` says how)."""
+        with self.db:
+            self.db.execute(
+                "UPDATE runs SET finished = ?, outcome = 'ok', detail = ? "
+                "WHERE issue_id = ? AND outcome = 'blocked'",
+                (now(), detail, issue_id),
+            )
+
     # -- deliveries ----------------------------------------------------------------
     def deliveries(self, issue_id: str) -> dict[str, dict]:
+        """{deliverer: {target, delivered_at}} of every delivery of ``issue_id``."""
         rows = self.db.execute(
             "SELECT deliverer, target, delivered_at FROM deliveries WHERE issue_id = ?",
             (issue_id,),
         )
         return {d: {"target": t, "delivered_at": at} for d, t, at in rows}
 
-    def record_delivery(self, issue_id: str, deliverer: str, target: str) -> None:
+    def claim_deliveries(
+        self, issue_id: str, seen: dict[str, str | None], stale_after: float
+    ) -> Claims:
+        """Claim the delivery of ``issue_id`` by each deliverer of ``seen``, atomically.
+
+        ``seen`` maps a deliverer to the ``delivered_at`` its run read at the start
+        (None: not delivered then). A delivery made since by another run is ``done``;
+        a claim another run took less than ``stale_after`` seconds ago is ``busy``; an
+        older one was left by a crash and is taken over (``stale``).
+        """
+        claims = Claims()
+        with self.exclusive():
+            for deliverer, delivered_at in seen.items():
+                record = self.deliveries(issue_id).get(deliverer)
+                if record and record["delivered_at"] != delivered_at:
+                    claims.done[deliverer] = record
+                    continue
+                row = self.db.execute(
+                    "SELECT claimed_at FROM delivery_claims WHERE issue_id = ? AND deliverer = ?",
+                    (issue_id, deliverer),
+                ).fetchone()
+                if row and _age(row[0]) < stale_after:
+                    claims.busy[deliverer] = row[0]
+                    continue
+                if row:
+                    claims.stale[deliverer] = row[0]
+                token = uuid.uuid4().hex
+                self.db.execute(
+                    "INSERT OR REPLACE INTO delivery_claims VALUES (?, ?, ?, ?)",
+                    (issue_id, deliverer, token, now()),
+                )
+                claims.taken[deliverer] = token
+        return claims
+
+    def finish_delivery(self, issue_id: str, deliverer: str, token: str, target: str) -> None:
+        """Record the delivery (to the microsecond: a resend compares it) and drop the claim."""
         with self.db:
             self.db.execute(
                 "INSERT OR REPLACE INTO deliveries VALUES (?, ?, ?, ?)",
-                (issue_id, deliverer, target, now()),
+                (issue_id, deliverer, target, dt.datetime.now(dt.UTC).isoformat()),
             )
+            self._drop_claim(issue_id, deliverer, token)
+
+    def release_delivery(self, issue_id: str, deliverer: str, token: str) -> None:
+        """Give up a claim (the delivery failed): the next run tries again."""
+        with self.db:
+            self._drop_claim(issue_id, deliverer, token)
+
+    def _drop_claim(self, issue_id: str, deliverer: str, token: str) -> None:
+        self.db.execute(
+            "DELETE FROM delivery_claims WHERE issue_id = ? AND deliverer = ? AND token = ?",
+            (issue_id, deliverer, token),
+        )
+
+
+@dataclass
+class Claims:
+    """What :meth:`State.claim_deliveries` found, by deliverer."""
+
+    taken: dict[str, str] = field(default_factory=dict)  # ours to deliver: claim token
+    busy: dict[str, str] = field(default_factory=dict)  # another run's claim: claimed_at
+    done: dict[str, dict] = field(default_factory=dict)  # delivered meanwhile: the record
+    stale: dict[str, str] = field(default_factory=dict)  # a crashed run's claim, taken over
+
+
+def _age(stamp: str) -> float:
+    """Seconds since the ISO time ``stamp``."""
+    return (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(stamp)).total_seconds()

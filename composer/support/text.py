@@ -134,20 +134,18 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
-def mask_url(url: str) -> str:
-    """``url`` with any password (and token-like user name) in it replaced by ``***``."""
-    from urllib.parse import urlsplit, urlunsplit
+# scheme://user:password@ (greedy to the last @ of the authority)
+USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/?#]*@")
 
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if "@" not in parts.netloc:
-        return url
-    credentials, _, host = parts.netloc.rpartition("@")
-    user, colon, _ = credentials.partition(":")
-    masked = f"{user}:***" if colon else "***"
-    return urlunsplit(parts._replace(netloc=f"{masked}@{host}"))
+
+def mask_url(url: str) -> str:
+    """``url`` with its credentials (user name and password) replaced by ``***``."""
+    return mask_urls(url)
+
+
+def mask_urls(text: str) -> str:
+    """``text`` with the credentials of every URL in it replaced by ``***``."""
+    return USERINFO_RE.sub(r"\1***@", text)
 
 
 # RFC 2606 names for examples: never a real reader's address

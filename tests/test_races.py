@@ -1,0 +1,183 @@
+"""Runs that race: real `composer` processes started together against aiosmtpd, the
+real SQLite state in between. Each delivery goes out once; no "database is locked"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, make_sendable
+from racing import together
+from smtp_server import append_config, configure_smtp
+
+ISSUE = "2023-W47"
+TRIALS = 4
+LOST = ("is being sent by another run", "was just sent by another run", "was already sent")
+GUARD = '\n[arxiv]\napi_url = "http://127.0.0.1:9/"\n'  # never the real arXiv API
+
+
+def sql(ws: Path, statement: str, *args) -> list:
+    with sqlite3.connect(ws / ".composer" / "state.db") as db:
+        return db.execute(statement, args).fetchall()
+
+
+@pytest.fixture
+def drafted(run, workspace, smtp):
+    make_sendable(workspace)
+    append_config(workspace, GUARD)
+    configure_smtp(workspace, smtp.port)
+    result = run("draft", "-w", workspace, "--issue", ISSUE, "--offline")
+    assert result.returncode == 0, result.stderr
+    return workspace
+
+
+def send(ws: Path, *extra) -> tuple:
+    return ("send", ISSUE, "-w", ws, *extra)
+
+
+def assert_one_won(results) -> None:
+    """One run delivered; every other one exited 1 with one line saying why not."""
+    assert sorted(r.returncode for r in results) == [0] + [1] * (len(results) - 1), results
+    for loser in (r for r in results if r.returncode):
+        assert any(reason in loser.error for reason in LOST), loser.stderr
+        assert "Traceback" not in loser.stderr
+
+
+def test_sends_at_once_deliver_the_issue_once(drafted, smtp, tmp_path):
+    for _ in range(TRIALS):
+        sql(drafted, "DELETE FROM deliveries")
+        smtp.inbox.envelopes.clear()
+        results = together(send(drafted), send(drafted), send(drafted), cwd=tmp_path)
+        assert len(smtp.inbox.envelopes) == 1, [r.stderr for r in results]
+        assert_one_won(results)
+        assert sql(drafted, "SELECT * FROM delivery_claims") == []
+    [(target,)] = sql(drafted, "SELECT target FROM deliveries")
+    assert target == "review@weekly.test, second@weekly.test"
+
+
+def test_resends_at_once_replace_the_delivery_once(run, drafted, smtp, tmp_path):
+    assert run(*send(drafted)).returncode == 0
+    for trial in range(TRIALS):
+        results = together(send(drafted, "--resend"), send(drafted, "--resend"), cwd=tmp_path)
+        assert len(smtp.inbox.envelopes) == 2 + trial, [r.stderr for r in results]
+        assert_one_won(results)
+
+
+def test_a_proof_needs_no_claim_and_leaves_none(run, drafted, smtp):
+    sql(drafted, "INSERT INTO delivery_claims VALUES (?, 'email', 'other', ?)", ISSUE, now())
+    proof = run(*send(drafted, "--to", "me@weekly.test"))
+    assert proof.returncode == 0, proof.stderr
+    assert smtp.inbox.envelopes[0].rcpt_tos == ["me@weekly.test"]
+    assert sql(drafted, "SELECT token FROM delivery_claims") == [("other",)]
+    assert sql(drafted, "SELECT * FROM deliveries") == []
+
+
+def now(**ago) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(**ago)).isoformat(timespec="seconds")
+
+
+def test_a_fresh_claim_blocks_and_a_stale_one_is_taken_over(run, drafted, smtp):
+    claim = "INSERT OR REPLACE INTO delivery_claims VALUES (?, 'email', 'crashed', ?)"
+    sql(drafted, claim, ISSUE, now(minutes=50))
+    busy = run(*send(drafted))
+    assert busy.returncode == 1 and smtp.inbox.envelopes == []
+    assert "is being sent by another run (email claimed at" in busy.stderr
+    assert "older than 1 hour" in busy.stderr  # the hint says when it is taken over
+
+    sql(drafted, claim, ISSUE, now(minutes=61))  # a run that crashed an hour ago
+    taken = run(*send(drafted))
+    assert taken.returncode == 0, taken.stderr
+    assert "took over a claim" in taken.stderr and len(smtp.inbox.envelopes) == 1
+    assert sql(drafted, "SELECT * FROM delivery_claims") == []
+
+
+def test_a_failed_delivery_releases_its_claim(run, drafted, smtp):
+    config = drafted / "composer.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace(f"smtp_port = {smtp.port}", "smtp_port = 9"), "utf-8")
+    failed = run(*send(drafted))
+    assert failed.returncode == 1 and "connection refused" in failed.stderr
+    assert sql(drafted, "SELECT * FROM delivery_claims") == []
+    config.write_text(text, encoding="utf-8")
+    assert run(*send(drafted)).returncode == 0  # retried at once, not after an hour
+    assert len(smtp.inbox.envelopes) == 1
+
+
+def test_send_beside_the_scheduled_run_delivers_once(run, workspace, smtp, tmp_path):
+    ws = make_sendable(workspace)
+    append_config(ws, GUARD + '\n[schedule]\ncron = "0 9 * * fri"\naction = "draft+send"\n')
+    configure_smtp(ws, smtp.port)
+    shutil.copytree(ws / ISSUE / "notes", ws / "2026-W49" / "notes")
+    assert run("schedule", "-w", ws, "--once", "--at", "2026-12-01T10:00").returncode == 0
+    assert run("draft", "-w", ws, "--issue", "2026-W49", "--offline").returncode == 0
+    scheduled = ("schedule", "-w", ws, "--once", "--at", "2026-12-04T09:00:30")
+    for _ in range(TRIALS):
+        sql(ws, "DELETE FROM deliveries")
+        sql(ws, "DELETE FROM runs")
+        smtp.inbox.envelopes.clear()
+        by_hand, by_schedule = together(("send", "2026-W49", "-w", ws), scheduled, cwd=tmp_path)
+        assert len(smtp.inbox.envelopes) == 1, (by_hand.stderr, by_schedule.stderr)
+        assert "Traceback" not in by_hand.stderr + by_schedule.stderr
+        if by_hand.returncode:
+            assert any(reason in by_hand.error for reason in LOST), by_hand.stderr
+        # a scheduled run that found the week being sent failed, and its retry is done
+        later = run("schedule", "-w", ws, "--once", "--at", "2026-12-04T09:30")
+        assert later.returncode == 0, (by_schedule.stderr, later.stderr)
+        assert len(smtp.inbox.envelopes) == 1
+        assert sql(ws, "SELECT outcome FROM runs") == [("ok",)]
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory) -> Path:
+    """The example workspace without a state, to copy."""
+    base = tmp_path_factory.mktemp("fresh") / "ws"
+    shutil.copytree(
+        ROOT / "issues", base, ignore=shutil.ignore_patterns("out", "issue.md*", ".composer")
+    )
+    return base
+
+
+def test_drafts_at_once_on_fresh_workspaces_both_succeed(fresh, tmp_path):
+    for pair in range(15):
+        ws = tmp_path / f"ws{pair}"
+        shutil.copytree(fresh, ws)
+        draft = ("draft", "-w", ws, "--issue", ISSUE, "--offline")
+        results = together(draft, draft, cwd=tmp_path)
+        for result in results:
+            assert "database is locked" not in result.stderr
+            # the other draft's fresh issue.md is not an edit
+            assert result.returncode == 0, result.stderr
+        assert (ws / ISSUE / "out" / "email.html").is_file()
+        assert not list((ws / ISSUE).glob("issue.md.*"))
+
+
+def test_an_issue_md_being_written_by_another_draft_is_not_an_edit(run, workspace, tmp_path):
+    """A draft meeting another one between writing issue.md and recording it waits."""
+    import hashlib
+    import time
+
+    from racing import start
+
+    draft = ("draft", "-w", workspace, "--issue", ISSUE, "--offline")
+    assert run(*draft).returncode == 0
+    issue_md = workspace / ISSUE / "issue.md"
+    text = issue_md.read_bytes() + "\n本周的另一版。\n".encode()
+    other = sqlite3.connect(workspace / ".composer" / "state.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the other draft, as it writes issue.md
+        issue_md.write_bytes(text)
+        waiting = start(draft, cwd=tmp_path)
+        time.sleep(1)  # (if the draft is slower than this, the test proves less, not wrong)
+        other.execute(
+            "UPDATE issues SET issue_md_sha256 = ? WHERE id = ?",
+            (hashlib.sha256(text).hexdigest(), ISSUE),
+        )
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    [result] = waiting()
+    assert result.returncode == 0, result.stderr
+    assert not list((workspace / ISSUE).glob("issue.md.*"))
