@@ -10,7 +10,8 @@ from pathlib import Path
 from composer.app import App
 from composer.contract.protocols import Report
 from composer.errors import Refusal
-from composer.pipeline.assemble import assemble, note_files
+from composer.pipeline.assemble import assemble
+from composer.pipeline.notes import note_files, warn_stray_notes
 from composer.pipeline.parse import parse_text, serialize_issue
 from composer.pipeline.render import render_issue
 from composer.support.dates import issue_day
@@ -73,6 +74,7 @@ def draft(
     issue_id = resolve_issue_id(app, issue_id)
     folder = ws / issue_id
     notes = note_files(folder / "notes")
+    warn_stray_notes(app, issue_id, folder)
     if not notes:
         app.report.warn(f"{issue_id}/notes", "no notes yet: the issue has only collected items")
     with State(ws) as state:

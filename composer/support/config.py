@@ -48,13 +48,18 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"{path}: tables or arrays nested too deep to read") from None
 
 
-def plugin_lists(path: Path | None) -> tuple[list[str], list[str]]:
-    """``[plugins] local`` and ``disable``, read without validating the rest of the file."""
+def plugin_lists(path: Path | None, strict: bool = False) -> tuple[list[str], list[str]]:
+    """``[plugins] local`` and ``disable``, read without validating the rest of the file.
+
+    A file that cannot be read gives empty lists, or with ``strict`` its ConfigError.
+    """
     if path is None or not path.is_file():
         return [], []
     try:
         data, _ = read_toml(path)
     except ConfigError:
+        if strict:
+            raise
         return [], []
     table = data.get("plugins") if isinstance(data.get("plugins"), dict) else {}
     local, disable = table.get("local", []), table.get("disable", [])

@@ -18,16 +18,41 @@ def find_workspace(explicit: str | Path | None = None, start: Path | None = None
     chosen = explicit or os.environ.get("COMPOSER_WORKSPACE")
     if chosen:
         path = Path(chosen).expanduser().resolve()
-        if not (path / CONFIG_NAME).is_file():
+        if not _has_config(path):
             raise WorkspaceError(f"{path} has no {CONFIG_NAME} (create one with `composer init`)")
         return path
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / CONFIG_NAME).is_file():
+        if _has_config(folder):
             return folder
     raise WorkspaceError(
         f"no {CONFIG_NAME} in {here} or its parents; pass -w DIR or run `composer init DIR`"
     )
+
+
+def _has_config(folder: Path) -> bool:
+    """Does ``folder`` hold composer.toml? Something else by that name is a ConfigError."""
+    from composer.errors import ConfigError
+
+    config = folder / CONFIG_NAME
+    if config.is_file():
+        return True
+    if config.is_dir():
+        raise ConfigError(f"{config}: a folder, not a file", "composer.toml is a file")
+    if config.is_symlink():
+        raise ConfigError(
+            f"{config}: a symbolic link to nothing readable ({_link_problem(config)})",
+            "fix or remove the link",
+        )
+    return False
+
+
+def _link_problem(path: Path) -> str:
+    try:
+        path.stat()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return "not a file"
 
 
 def issue_id(when: dt.datetime) -> str:
