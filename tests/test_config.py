@@ -265,3 +265,67 @@ def test_the_help_never_reads_the_config(run, tmp_path):
     result = run("--help")
     assert result.returncode == 0 and "draft" in result.stdout
     assert os.path.getsize(tmp_path / "composer.toml") > 200_000
+
+
+LOCAL_PLUGIN = """
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from composer import api
+from composer.api import hookimpl
+
+
+@dataclass
+class EventsConfig:
+    __pydantic_config__ = {"extra": "forbid"}
+    calendar: Annotated[str, api.HttpURL()] = "https://cal.test/ics"
+    days: Annotated[int, api.Within(1, 365)] = 30
+    section: Annotated[str, api.SectionName(holds="link")] = "links"
+
+
+class Events:
+    name = "events"
+    title = "活动"
+    aliases = ("活动",)
+    config = EventsConfig
+
+    def sniff(self, block):
+        return 0.0
+
+    def parse(self, block):
+        return []
+
+    def serialize(self, items):
+        return ""
+
+
+@hookimpl
+def register_sections(register):
+    register(Events())
+"""
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        (
+            "days = 400\n",
+            ":6: [events] days: must be a number from 1 to 365, not 400 (plugin events)",
+        ),
+        (
+            'calendar = "webcal://cal.test/x"\n',
+            ":6: [events] calendar: 'webcal://cal.test/x' is not an http(s) URL",
+        ),
+        (
+            'section = "chat"\n',
+            ":6: [events] section: the section type 'chat' cannot hold link items",
+        ),
+    ],
+)
+def test_a_local_plugin_declares_its_own_checks(tmp_path, table, expected):
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "events.py").write_text(LOCAL_PLUGIN, encoding="utf-8")
+    toml = f'[plugins]\nlocal = ["plugins/events.py"]\n\n[events]\n# its own checks\n{table}'
+    assert expected in config_error(tmp_path, toml)
