@@ -316,31 +316,30 @@ def test_a_read_only_notes_folder_leaves_the_inbox_as_it_was(ws):
     assert [p.name for p in notes.iterdir()] == ["inbox.md"]
 
 
-@pytest.mark.parametrize("state", ["folder", "file"])
-def test_a_state_that_cannot_be_written_is_one_line(ws, state):
+@pytest.mark.parametrize("state", ["folder", "files", "database"])
+def test_a_state_that_cannot_be_written_is_one_line_and_changes_nothing(ws, state):
     folder = drafted(ws)
+    before = (folder / "issue.md").read_bytes()
     dot = ws / ".composer"
-    if state == "folder":
-        for p in dot.iterdir():
+    for p in dot.iterdir():
+        if state == "folder":
             p.unlink()
-        dot.chmod(0o555)
-    else:
-        for p in dot.iterdir():
+        else:
             p.chmod(0o444)
+    if state != "database":  # "database": the folder stays writable, state.db is not
         dot.chmod(0o555)
     put(ws, "notes/b.md", LINKS.format("b"))
+    commands = [("draft", "--issue", ISSUE, "--offline", "--force")]
+    if state != "database":  # add only reads the state
+        commands.append(("add", "https://a.test/y", "--offline", "--issue", ISSUE))
     try:
-        for args in (
-            ("draft", "--issue", ISSUE, "--offline"),
-            ("add", "https://a.test/y", "--offline"),
-        ):
+        for args in commands:
             result = unprivileged(*args, "-w", ws, cwd=ws)
             assert result.returncode == 1, result.stderr
-            line = one_error_line(result)
-            assert ".composer/state.db" in line
+            assert ".composer/state.db" in one_error_line(result)
     finally:
         dot.chmod(0o755)
-    assert "https://b.test/a" not in (folder / "issue.md").read_text(encoding="utf-8")
+    assert (folder / "issue.md").read_bytes() == before
 
 
 @pytest.mark.parametrize(

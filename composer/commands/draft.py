@@ -67,6 +67,20 @@ def protect(state: State, issue_md: Path, issue_id: str, force: bool) -> Path | 
     return backup
 
 
+def write_generated(state: State, issue_md: Path, issue_id: str, text: str) -> None:
+    """Write issue.md and record it as generated. The record comes first: a state that
+    cannot be written stops before issue.md changes, and a failed write puts the
+    previous record back."""
+    previous = state.generated_hash(issue_id)
+    state.record_generated(issue_id, sha256(text.encode("utf-8")))
+    try:
+        atomic_write(issue_md, text)
+    except OSError:
+        if previous:
+            state.record_generated(issue_id, previous)
+        raise
+
+
 def draft(
     app: App, issue_id: str | None, offline: bool = False, force: bool = False
 ) -> DraftResult:
@@ -85,8 +99,7 @@ def draft(
         title = f"{app.settings.newsletter.title} {issue_id}"
         issue = assemble(app, issue_id, notes, ctx, title, day.isoformat() if day else "")
         text = serialize_issue(issue, app.sections, app.report)
-        atomic_write(issue_md, text)
-        state.record_generated(issue_id, sha256(text.encode("utf-8")))
+        write_generated(state, issue_md, issue_id, text)
     # what is rendered is what issue.md says; its warnings were given for the notes
     final = parse_text(text, f"{issue_id}/issue.md", app.sections, Report(), app.broken_plugin)
     outputs = render_issue(app, final, folder / "out")
