@@ -150,11 +150,16 @@ def check_newsletter(
             report.warn(f"{path}:{line}", f"[newsletter] sections: {name!r}: {why}")
             continue
         raise ConfigError(f"{path}:{line}: [newsletter] sections: {problem}")
-    language = settings.newsletter.language
+    _check_language(settings.newsletter.language, theme_folders, path, text)
+
+
+def _check_language(language: str, theme_folders: list[Path], path: Path | None, text: str):
+    """The theme's strings.toml must have ``language`` (or its primary subtag: en-GB)."""
+    import difflib
+
     where, languages = theme_languages(theme_folders)
     if language in languages or language.split("-")[0] in languages:
         return
-    import difflib
 
     close = [x for x in languages if x.split("-")[0] == language.split("-")[0]]
     close = close or difflib.get_close_matches(language, languages, n=1)
