@@ -93,6 +93,10 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     "workspace_state": ("composer.support.state", "State"),
     # email
     "build_message": "composer.support.mail",
+    # composer.toml values (Annotated constraints for config models)
+    "Within": "composer.support.constraints",
+    "HttpURL": "composer.support.constraints",
+    "SectionName": "composer.support.constraints",
     # commands
     "workspace_option": "composer.commands.common",
     "open_context": "composer.commands.common",

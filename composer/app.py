@@ -9,7 +9,7 @@ from typing import Any
 from composer.contract.protocols import Context, Report
 from composer.pipeline.parse import Sections
 from composer.plugin_manager import PluginManager, load_plugins
-from composer.support.config import load_core, validate_plugin_tables
+from composer.support.config import check_newsletter, load_core, validate_plugin_tables
 from composer.support.settings import NoSettings, Settings
 from composer.support.workspace import CONFIG_NAME
 
@@ -76,8 +76,16 @@ def open_app(workspace: Path | None, plugins: str | None = None) -> App:
     renderers = {r.name: (owner, r) for owner, r in manager.registered("register_renderers")}
     deliverers = manager.registered("register_deliverers")
     models = config_models(manager)
+    disabled = _disabled_names(manager)
+    kinds = {name: getattr(t, "kinds", None) for name, t in sections.types.items()}
+    if path is not None:
+        broken = [i.name for i in manager.infos.values() if i.error]
+        folders = _theme_folders(workspace, manager)
+        check_newsletter(settings, kinds, disabled, broken, folders, path, text, report)
     plugin_config = (
-        validate_plugin_tables(tables, models, path, text, _disabled_names(manager), report)
+        validate_plugin_tables(
+            tables, models, path, text, disabled, report, context={"sections": kinds}
+        )
         if tables
         else {}
     )
@@ -97,6 +105,12 @@ def open_app(workspace: Path | None, plugins: str | None = None) -> App:
         report,
         schemas,
     )
+
+
+def _theme_folders(workspace: Path | None, manager: PluginManager) -> list[Path]:
+    """Where templates are looked up before the default theme (see pipeline.render)."""
+    own = [workspace / "templates"] if workspace else []
+    return [*own, *manager.template_dirs()]
 
 
 def _disabled_names(manager: PluginManager) -> dict[str, str]:

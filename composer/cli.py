@@ -66,9 +66,9 @@ class ComposerGroup(click.Group):
         except Exception as exc:
             if debug:
                 raise
-            from composer.commands.common import describe_os_error
+            from composer.commands.common import describe_os_error, describe_state_error
 
-            known = describe_os_error(exc)
+            known = describe_os_error(exc) or describe_state_error(exc)
             if known:
                 fail(*known)
             fail(f"internal error: {type(exc).__name__}: {exc}", "run with --debug for details")

@@ -346,5 +346,12 @@ def _import_file(path: Path, name: str) -> Any:
         raise FileNotFoundError(f"no such file {path}")
     spec = importlib.util.spec_from_file_location(f"composer_local_{name}", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    # in sys.modules, like any module: dataclasses and pydantic read string annotations
+    # (`from __future__ import annotations`) in its namespace
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[spec.name]
+        raise
     return module

@@ -10,6 +10,7 @@ issue is left as it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from composer import api
 from composer.api import hookimpl
@@ -23,8 +24,8 @@ class ArxivConfig:
     """``[arxiv]`` in composer.toml."""
 
     __pydantic_config__ = {"extra": "forbid"}
-    api_url: str = API
-    timeout: float = 20.0
+    api_url: Annotated[str, api.HttpURL()] = API
+    timeout: Annotated[float, api.Within(0, 600, above=True)] = 20.0
 
 
 def wanting(issue) -> list:

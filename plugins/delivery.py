@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 from composer import api
 from composer.api import Delivery, DeliveryError, hookimpl
@@ -64,7 +65,7 @@ class WebhookConfig:
 
     __pydantic_config__ = {"extra": "forbid"}
     url: str
-    timeout: float = 15.0
+    timeout: Annotated[float, api.Within(0, 600, above=True)] = 15.0
 
 
 class WebhookDeliverer:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass
+from typing import Annotated
 
 from composer import api
 from composer.api import Delivery, DeliveryError
@@ -38,22 +39,18 @@ class SmtpConfig:
     to: list[str]
     reply_to: str = ""
     list_unsubscribe_post: bool = True
-    smtp_port: int = 0  # 0: 465 with ssl, else 587 with starttls, else 25
+    smtp_port: Annotated[int, api.Within(0, 65535)] = 0  # 0: 465 ssl, 587 starttls, else 25
     starttls: bool = False
     ssl: bool = False
     username: str = ""
     allow_insecure_auth: bool = False
-    timeout: float = 30.0
+    timeout: Annotated[float, api.Within(0, 600, above=True)] = 30.0
 
     def __post_init__(self) -> None:
         if self.starttls and self.ssl:
             raise ValueError("set starttls or ssl, not both")
         if not self.to:
             raise ValueError("to: at least one recipient")
-        if not 0 < self.timeout <= 600:
-            raise ValueError("timeout: from 0 to 600 seconds")
-        if not 0 <= self.smtp_port <= 65535:
-            raise ValueError("smtp_port: from 1 to 65535 (0: the default for the TLS mode)")
 
     @property
     def port(self) -> int:

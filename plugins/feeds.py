@@ -10,6 +10,7 @@ naming its URL; its last good copy is used instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
 from composer import api
 from composer.api import Block, Item, hookimpl
@@ -20,9 +21,9 @@ FORBID = {"extra": "forbid"}
 @dataclass
 class FeedSource:
     __pydantic_config__ = FORBID
-    url: str
+    url: Annotated[str, api.HttpURL()]
     name: str = ""
-    section: str = "feeds"
+    section: Annotated[str, api.SectionName(holds="link")] = "feeds"
 
 
 @dataclass
@@ -30,18 +31,12 @@ class FeedsConfig:
     """``[feeds]`` in composer.toml."""
 
     __pydantic_config__ = FORBID
-    urls: list[str | FeedSource] = field(default_factory=list)
-    timeout: float = 10.0
-    max_bytes: int = 5_000_000
-    concurrency: int = 16
-    max_entries: int = 0  # per feed; 0 keeps every in-week entry
-    summary_chars: int = 240
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.concurrency <= 256:
-            raise ValueError(f"concurrency must be from 1 to 256, not {self.concurrency}")
-        if self.timeout <= 0 or self.max_bytes <= 0:
-            raise ValueError("timeout and max_bytes must be positive")
+    urls: list[Annotated[str, api.HttpURL()] | FeedSource] = field(default_factory=list)
+    timeout: Annotated[float, api.Within(0, 600, above=True)] = 10.0
+    max_bytes: Annotated[int, api.Within(1, 1_000_000_000)] = 5_000_000
+    concurrency: Annotated[int, api.Within(1, 256)] = 16
+    max_entries: Annotated[int, api.Within(0, 10_000)] = 0  # per feed; 0 keeps all in-week
+    summary_chars: Annotated[int, api.Within(1, 10_000)] = 240
 
     def sources(self) -> list[FeedSource]:
         return [FeedSource(u) if isinstance(u, str) else u for u in self.urls]

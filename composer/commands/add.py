@@ -8,13 +8,13 @@ chooses one), as that type's ``item_for_url`` makes it; enrichment plugins
 
 from __future__ import annotations
 
-import shutil
+import unicodedata
 from pathlib import Path
 
 from composer.app import App
 from composer.commands.draft import resolve_issue_id
 from composer.contract.model import Issue, Section
-from composer.errors import UsageError
+from composer.errors import UsageError, UserError
 
 INBOX = "inbox.md"
 
@@ -22,30 +22,77 @@ INBOX = "inbox.md"
 def add(
     app: App, what: str, section: str | None, note: str, issue_id: str | None, offline: bool = False
 ) -> str:
-    """Append ``what`` to ID/notes; returns what happened and what to do next."""
+    """Append ``what`` to ID/notes; returns what happened and what to do next.
+
+    Everything is checked before anything is written: a URL must be one http(s) URL,
+    a file must be text (as notes are read), and the item must read back as one item
+    of its section; otherwise a UsageError (exit 2) and the notes are untouched.
+    """
+    from composer.commands.common import input_file
+    from composer.support.constraints import url_problem
+
     issue_id = resolve_issue_id(app, issue_id)
     notes = app.workspace / issue_id / "notes"
-    if Path(what).is_file():
-        notes.mkdir(parents=True, exist_ok=True)
-        return _add_file(Path(what), notes, issue_id)
-    from composer.support.http import FetchError, check_url
-
-    try:
-        check_url(what)
-    except FetchError as exc:
-        raise UsageError(f"{what}: neither a file nor an http(s) URL", str(exc)) from None
+    path = input_file(what) if "://" not in what else None
+    if path is not None:
+        return _add_file(app, path, notes, issue_id)
+    if "://" not in what:
+        raise UsageError(f"{what}: no such file, and not a URL", "give an http(s) URL or a file")
+    problem = url_problem(what)
+    if problem:
+        raise UsageError(f"composer add: {problem}", "give one http(s) URL (quote it in the shell)")
     stype = taker(app, what, section)
-    item = stype.item_for_url(what, note)
+    item = stype.item_for_url(what, one_paragraph(note))
     _enrich(app, issue_id, Section(stype.name, items=[item]), offline)
     block = f"## {stype.title}\n\n{stype.serialize([item]).strip()}\n"
-    notes.mkdir(parents=True, exist_ok=True)
-    inbox = notes / INBOX
-    before = inbox.read_text(encoding="utf-8") if inbox.exists() else ""
-    with inbox.open("a", encoding="utf-8") as fh:
-        fh.write(("\n" if before and not before.endswith("\n\n") else "") + block)
+    _check_reads_back(app, stype, item, block)
+    append_to_inbox(notes / INBOX, block, f"{issue_id}/notes/{INBOX}")
     said = f"added to {issue_id}/notes/{INBOX} under {stype.title}"
     said += f": {item.title}" if item.title else ""
     return said + _next_step(app, issue_id, block)
+
+
+def one_paragraph(note: str) -> str:
+    """The editor's ``--note`` as one paragraph: line breaks and control characters
+    become spaces, runs of spaces one (its Markdown otherwise stays as typed)."""
+    spaced = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in note)
+    return " ".join(spaced.split())
+
+
+def _check_reads_back(app: App, stype, item, block: str) -> None:
+    """Refuse a block that would not read back as one item of ``stype``: a note (or a
+    looked-up title) that starts a heading, a section name or a label would change
+    the notes' structure."""
+    from composer.contract.protocols import Report
+    from composer.pipeline.parse import parse_text
+
+    back = parse_text(block, INBOX, app.sections, Report()).sections
+    items = back[0].items if len(back) == 1 and back[0].kind == stype.name else []
+    same = len(items) == 1 and items[0].url == item.url
+    if same and " ".join(items[0].text.split()) == " ".join(item.text.split()):
+        return
+    raise UsageError(
+        f"--note {item.text!r}: it would read as a heading, a list or a label in {INBOX}, "
+        f"not as the text of one {stype.title} item; nothing was added",
+        "reword the start of the note",
+    )
+
+
+def append_to_inbox(inbox: Path, block: str, label: str) -> None:
+    """``block`` added at the end of ``inbox`` (a blank line between), written
+    atomically: a failed write leaves the file as it was."""
+    from composer.support.workspace import atomic_write
+
+    before = inbox.read_bytes() if inbox.exists() else b""
+    try:
+        text = before.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError(
+            f"{label}: not UTF-8 text; not adding to it",
+            f"save {label} as UTF-8, or move it away and add again",
+        ) from None
+    gap = "" if not text or text.endswith("\n\n") else "\n" if text.endswith("\n") else "\n\n"
+    atomic_write(inbox, before + (gap + block).encode("utf-8"))
 
 
 def taker(app: App, url: str, section: str | None):
@@ -91,13 +138,26 @@ def _next_step(app: App, issue_id: str, block: str) -> str:
     )
 
 
-def _add_file(path: Path, notes: Path, issue_id: str) -> str:
-    target = notes / path.name
+def _add_file(app: App, path: Path, notes: Path, issue_id: str) -> str:
+    """Copy a text file into ``notes`` as one more note (never over another)."""
+    from composer.contract.protocols import Report
+    from composer.errors import DialectError
+    from composer.pipeline.parse import decode
+    from composer.support.workspace import atomic_write
+
+    if notes.is_dir() and path.resolve().parent == notes.resolve():
+        raise UsageError(f"{path} is already a note of {issue_id}", "nothing to add")
+    data = path.read_bytes()
+    try:
+        decode(data, str(path), Report())
+    except DialectError as exc:
+        raise UsageError(str(exc), "composer add takes a text file (UTF-8 or GB18030)") from None
+    name = path.name if path.suffix.lower() in (".md", ".markdown", ".txt") else f"{path.name}.md"
+    target = notes / name
     n = 2
     while target.exists():
-        target = notes / f"{path.stem}-{n}{path.suffix}"
+        stem, dot, suffix = name.rpartition(".")
+        target = notes / f"{stem}-{n}{dot}{suffix}"
         n += 1
-    if target.suffix.lower() not in (".md", ".markdown", ".txt"):
-        target = target.with_suffix(target.suffix + ".md")
-    shutil.copyfile(path, target)
+    atomic_write(target, data)
     return f"added {path} as {issue_id}/notes/{target.name}"

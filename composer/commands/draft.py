@@ -10,7 +10,8 @@ from pathlib import Path
 from composer.app import App
 from composer.contract.protocols import Report
 from composer.errors import Refusal
-from composer.pipeline.assemble import assemble, note_files
+from composer.pipeline.assemble import assemble
+from composer.pipeline.notes import note_files, warn_stray_notes
 from composer.pipeline.parse import parse_text, serialize_issue
 from composer.pipeline.render import render_issue
 from composer.support.dates import issue_day
@@ -66,6 +67,20 @@ def protect(state: State, issue_md: Path, issue_id: str, force: bool) -> Path | 
     return backup
 
 
+def write_generated(state: State, issue_md: Path, issue_id: str, text: str) -> None:
+    """Write issue.md and record it as generated. The record comes first: a state that
+    cannot be written stops before issue.md changes, and a failed write puts the
+    previous record back."""
+    previous = state.generated_hash(issue_id)
+    state.record_generated(issue_id, sha256(text.encode("utf-8")))
+    try:
+        atomic_write(issue_md, text)
+    except OSError:
+        if previous:
+            state.record_generated(issue_id, previous)
+        raise
+
+
 def draft(
     app: App, issue_id: str | None, offline: bool = False, force: bool = False
 ) -> DraftResult:
@@ -73,6 +88,7 @@ def draft(
     issue_id = resolve_issue_id(app, issue_id)
     folder = ws / issue_id
     notes = note_files(folder / "notes")
+    warn_stray_notes(app, issue_id, folder)
     if not notes:
         app.report.warn(f"{issue_id}/notes", "no notes yet: the issue has only collected items")
     with State(ws) as state:
@@ -87,8 +103,7 @@ def draft(
         text = serialize_issue(issue, app.sections, app.report)
         with state.exclusive():  # issue.md and its hash change together
             backup = protect(state, issue_md, issue_id, force)
-            atomic_write(issue_md, text)
-            state.record_generated(issue_id, sha256(text.encode("utf-8")))
+            write_generated(state, issue_md, issue_id, text)
     # what is rendered is what issue.md says; its warnings were given for the notes
     final = parse_text(text, f"{issue_id}/issue.md", app.sections, Report(), app.broken_plugin)
     outputs = render_issue(app, final, folder / "out")

@@ -26,13 +26,14 @@ def _workspace(workspace: Path | None) -> Path | None:
         return None
 
 
-def _load(ws: Path | None):
-    """Plugins as the workspace lists them, without validating its other settings."""
+def _load(ws: Path | None, strict: bool = False):
+    """Plugins as the workspace lists them, without validating its other settings
+    (``strict``: a composer.toml that cannot be read is an error)."""
     from composer.plugin_manager import load_plugins
     from composer.support.config import plugin_lists
     from composer.support.workspace import CONFIG_NAME
 
-    local, disable = plugin_lists(ws / CONFIG_NAME if ws else None)
+    local, disable = plugin_lists(ws / CONFIG_NAME if ws else None, strict)
     return load_plugins(local=local, workspace=ws, disable=disable)
 
 
@@ -40,7 +41,7 @@ def list_plugins(workspace: Path | None) -> None:
     """Print name, version, source, hooks and status of every plugin."""
     from composer.commands.common import print_table
 
-    manager = _load(_workspace(workspace))
+    manager = _load(_workspace(workspace), strict=True)
     for hook in ("register_sections", "register_renderers", "register_deliverers"):
         manager.registered(hook)  # a registration that fails marks its plugin broken
     manager.registered("register_settings")

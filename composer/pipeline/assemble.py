@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from composer.contract.model import NOTE, Issue, Item, Section
 from composer.contract.protocols import Context, section_title
+from composer.errors import DialectError
 from composer.pipeline.parse import decode, parse_text
 from composer.support.text import arxiv_id, canonical_url, urls
 
@@ -23,10 +24,18 @@ def read_issue(app: App, path: Path, label: str | None = None) -> Issue:
     return parse_text(text, where, app.sections, app.report, app.broken_plugin)
 
 
-def note_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix in (".md", ".txt") and p.is_file())
+def read_notes(app: App, issue_id: str, notes: list[Path]) -> list[Issue]:
+    """Each note parsed; an empty, binary or undecodable one is named in a warning and
+    skipped, so the others still make the issue."""
+    parsed = []
+    for path in notes:
+        label = f"{issue_id}/notes/{path.name}"
+        try:
+            parsed.append(read_issue(app, path, label))
+        except DialectError as exc:
+            reason = str(exc).removeprefix(f"{label}: ")
+            app.report.warn(label, f"{reason}: skipped (the other notes are read)")
+    return parsed
 
 
 def merge(app: App, issues: list[Issue]) -> list[Section]:
@@ -178,8 +187,7 @@ def process(app: App, issue: Issue, ctx: Context) -> None:
 
 
 def assemble(app: App, issue_id: str, notes: list[Path], ctx: Context, title: str, date: str):
-    parsed = [read_issue(app, p, f"{issue_id}/notes/{p.name}") for p in notes]
-    sections = merge(app, parsed)
+    sections = merge(app, read_notes(app, issue_id, notes))
     dedupe(sections, collect(app, ctx, sections), ctx)
     issue = Issue(id=issue_id, title=title, date=date, sections=order(app, sections))
     issue.meta = {"title": title, "date": date, "issue": issue_id}

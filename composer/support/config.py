@@ -48,13 +48,18 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"{path}: tables or arrays nested too deep to read") from None
 
 
-def plugin_lists(path: Path | None) -> tuple[list[str], list[str]]:
-    """``[plugins] local`` and ``disable``, read without validating the rest of the file."""
+def plugin_lists(path: Path | None, strict: bool = False) -> tuple[list[str], list[str]]:
+    """``[plugins] local`` and ``disable``, read without validating the rest of the file.
+
+    A file that cannot be read gives empty lists, or with ``strict`` its ConfigError.
+    """
     if path is None or not path.is_file():
         return [], []
     try:
         data, _ = read_toml(path)
     except ConfigError:
+        if strict:
+            raise
         return [], []
     table = data.get("plugins") if isinstance(data.get("plugins"), dict) else {}
     local, disable = table.get("local", []), table.get("disable", [])
@@ -64,12 +69,18 @@ def plugin_lists(path: Path | None) -> tuple[list[str], list[str]]:
     )
 
 
-def validate(schema: Any, data: Any, prefix: tuple, path: Path | None, text: str) -> Any:
-    """``data`` validated against a pydantic model or dataclass; errors name the line."""
+def validate(
+    schema: Any, data: Any, prefix: tuple, path: Path | None, text: str, context: Any = None
+) -> Any:
+    """``data`` validated against a pydantic model or dataclass; errors name the line.
+
+    ``context`` reaches validators that take it (``SectionName`` reads the registered
+    section types from ``{"sections": ...}``).
+    """
     from pydantic import TypeAdapter, ValidationError
 
     try:
-        return TypeAdapter(schema).validate_python(data)
+        return TypeAdapter(schema).validate_python(data, context=context)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, prefix, path, text)) from None
 
@@ -106,6 +117,75 @@ def _check_timezone(zone: str, table: str, path: Path, text: str) -> None:
         raise ConfigError(f"{path}:{line}: [{table}] timezone: unknown timezone {zone!r}") from None
 
 
+def check_newsletter(
+    settings: Settings,
+    sections: dict[str, Any],
+    disabled: dict[str, str],
+    broken: list[str],
+    theme_folders: list[Path],
+    path: Path | None,
+    text: str,
+    report: Any,
+) -> None:
+    """``[newsletter] sections`` against the registered section types (``sections``:
+    name -> kinds) and ``language`` against the theme's strings.toml.
+
+    An unknown name is an error, only a warning when it may belong to a plugin that
+    did not load: a disabled one (``disabled``: name -> plugin) or a ``broken`` one.
+    """
+    from composer.support.constraints import section_problem
+
+    for name in settings.newsletter.sections:
+        problem = section_problem(name, sections)
+        if not problem:
+            continue
+        line = line_of(text, "newsletter", "sections", rf"[\"']{re.escape(name)}[\"']")
+        if name in disabled:
+            why = f"the disabled plugin {disabled[name]}'s section is ignored"
+        elif broken:
+            why = f"perhaps of {', '.join(broken)}, which did not load: ignored"
+        else:
+            why = ""
+        if why and report is not None:
+            report.warn(f"{path}:{line}", f"[newsletter] sections: {name!r}: {why}")
+            continue
+        raise ConfigError(f"{path}:{line}: [newsletter] sections: {problem}")
+    _check_language(settings.newsletter.language, theme_folders, path, text)
+
+
+def _check_language(language: str, theme_folders: list[Path], path: Path | None, text: str):
+    """The theme's strings.toml must have ``language`` (or its primary subtag: en-GB)."""
+    import difflib
+
+    where, languages = theme_languages(theme_folders)
+    if language in languages or language.split("-")[0] in languages:
+        return
+
+    close = [x for x in languages if x.split("-")[0] == language.split("-")[0]]
+    close = close or difflib.get_close_matches(language, languages, n=1)
+    guess = f"did you mean {close[0]}? " if close else ""
+    raise ConfigError(
+        f"{path}:{line_of(text, 'newsletter', 'language')}: [newsletter] language: "
+        f"{where} has no {language!r} ({guess}languages: {', '.join(languages) or 'none'}); "
+        f"a theme adds one as a [{language}] table in templates/strings.toml"
+    )
+
+
+def theme_languages(folders: list[Path]) -> tuple[str, list[str]]:
+    """(where, languages) of the strings.toml the theme uses: the first in
+    ``folders`` that has one, else the default theme's."""
+    for folder in folders:
+        candidate = folder / "strings.toml"
+        if candidate.is_file():
+            data, _ = read_toml(candidate)
+            return str(candidate), [k for k, v in data.items() if isinstance(v, dict)]
+    import composer.templates
+
+    default = Path(composer.templates.__file__).with_name("strings.toml")
+    data = tomllib.loads(default.read_text(encoding="utf-8"))
+    return "the theme", [k for k, v in data.items() if isinstance(v, dict)]
+
+
 def validate_plugin_tables(
     tables: dict[str, Any],
     models: dict[str, Any],
@@ -113,11 +193,13 @@ def validate_plugin_tables(
     text: str,
     disabled: dict[str, str] | None = None,
     report: Any = None,
+    context: Any = None,
 ) -> dict[str, Any]:
     """Validate each plugin table with its owner's schema; unknown tables are errors.
 
     ``models`` maps a table name to (schema, owning plugin name). A table named after
     a disabled plugin (``disabled``: name -> plugin) is only a warning in ``report``.
+    ``context`` is handed to the validators (see :func:`validate`).
     """
     out: dict[str, Any] = {}
     disabled = disabled or {}
@@ -137,20 +219,28 @@ def validate_plugin_tables(
                 f"known: {known})"
             )
         try:
-            out[key] = validate(model, value, (key,), path, text)
+            out[key] = validate(model, value, (key,), path, text, context)
         except ConfigError as exc:
             raise ConfigError(f"{exc} (plugin {owner})") from None
     return out
 
 
 def _flatten_tables(tables: dict[str, Any], models: dict[str, Any]) -> dict[str, Any]:
-    """Join dotted tables (``[delivery.email]``) that a model is declared for."""
+    """Join dotted tables (``[delivery.email]``) that a model is declared for.
+
+    Under a table that only groups declared tables (``[delivery]``), every sub-table
+    is named in full, so an unknown one reads ``[delivery.x]``.
+    """
     out: dict[str, Any] = {}
     for key, value in tables.items():
-        nested = {f"{key}.{k}": v for k, v in value.items() if isinstance(v, dict)}
-        if key not in models and nested and any(n in models for n in nested):
-            out.update(nested)
-            rest = {k: v for k, v in value.items() if not isinstance(v, dict)}
+        groups = key not in models and any(m.startswith(f"{key}.") for m in models)
+        if groups and isinstance(value, dict):
+            rest = {}
+            for sub, inner in value.items():
+                if isinstance(inner, dict):
+                    out[f"{key}.{sub}"] = inner
+                else:
+                    rest[sub] = inner
             if rest:
                 out[key] = rest
         else:
@@ -159,29 +249,114 @@ def _flatten_tables(tables: dict[str, Any], models: dict[str, Any]) -> dict[str,
 
 
 def _describe(exc, prefix: tuple, path: Path | None, text: str) -> str:
-    err = exc.errors()[0]
-    loc = (*prefix, *(str(p) for p in err["loc"]))
-    table = ".".join(loc[:-1]) if len(loc) > 1 else loc[0]
-    key = loc[-1] if len(loc) > 1 else None
-    if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
-        if key is None:
-            return f"{path}:{line_of(text, table, None)}: unknown table [{table}]"
-        return f"{path}:{line_of(text, table, key)}: unknown key '{key}' in [{table}]"
+    """One line for the most telling error: ``file:line: [table] key: message``."""
+    errors = exc.errors()
+    err = next((e for e in errors if e["type"] == "value_error"), None)
+    err = err or max(errors, key=lambda e: len(e["loc"]))
+    loc = [*prefix, *err["loc"]]
+    table, rest = str(loc[0]), loc[1:]
+    key = str(rest[0]) if rest else None
+    shown = (key or "") + "".join(
+        f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest[1:] if not _union_tag(p)
+    )
     msg = err["msg"].removeprefix("Value error, ")
-    what = f"[{table}] {key}: {msg}" if key else f"[{table}]: {msg}"
-    return f"{path}:{line_of(text, table, key)}: {what}"
+    if key is None:  # a check across keys: its message starts with the key it is about
+        named = re.match(r"(\w+): (.*)", msg, re.S)
+        if named and _find_line(text, table, named.group(1)):
+            key = shown = named.group(1)
+            msg = named.group(2)
+    value = err.get("input")
+    if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+        near = _near(None, loc[-1]) if len(rest) > 1 else None
+        where = f"{path}:{line_of(text, table, key, near)}"
+        if key is None:
+            return f"{where}: unknown table [{table}]"
+        if len(rest) == 1:
+            return f"{where}: unknown key '{key}' in [{table}]"
+        return f"{where}: unknown key '{loc[-1]}' in [{table}] {shown.rsplit('.', 1)[0]}"
+    line = line_of(text, table, key, _near(value, loc[-1]) if rest[1:] else None)
+    what = f"[{table}] {shown}: {msg}" if key else f"[{table}]: {msg}"
+    return f"{path}:{line}: {what}"
 
 
-def line_of(text: str, table: str, key: str | None) -> int:
-    """Line number of ``key`` in ``[table]`` (or of the table header)."""
-    current, header_line = "", 0
+def _near(value: Any, name: Any) -> str | None:
+    """A pattern for the line holding a nested value: the value, else its key."""
+    if isinstance(value, str) and value:
+        return rf"[\"']{re.escape(value)}[\"']"
+    if isinstance(name, str) and not _union_tag(name):
+        return rf"(^|[{{,\s])[\"']?{re.escape(name)}[\"']?\s*="
+    return None
+
+
+def _union_tag(part: Any) -> bool:
+    """A step of an error location naming a union member (``str``, ``FeedSource``)."""
+    if isinstance(part, int):
+        return False
+    return bool(re.search(r"[\[\]()]", part)) or part[:1].isupper() or part in _TYPE_NAMES
+
+
+_TYPE_NAMES = {"str", "int", "float", "bool", "list", "dict", "none"}
+
+_HEADER = re.compile(r"\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_PART = r"(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')"
+_KEY = re.compile(rf"\s*({_PART}(?:\s*\.\s*{_PART})*)\s*=\s*(.?)")
+
+
+def _dotted(name: str) -> tuple[str, ...]:
+    parts = re.findall(_PART, name)
+    return tuple(p.strip("\"'") for p in parts)
+
+
+def line_of(text: str, table: str, key: str | None, near: str | None = None) -> int:
+    """Line number of ``key`` in ``[table]`` (or of the table), 1 when neither is found.
+
+    Finds ``[a.b]`` and ``[[a.b]]`` headers, dotted keys (``b.key = ``) and inline
+    tables (``b = { key = ... }``). ``near``: a pattern for the line of the key's
+    value that holds it (an element of a multi-line array).
+    """
+    found = _find_line(text, table, key)
+    if found is None:
+        found = _find_line(text, table, None) if key else None
+        return found or 1
+    if near:
+        lines = text.splitlines()
+        for n in range(found, len(lines) + 1):
+            header = _HEADER.match(lines[n - 1])
+            if n > found and header and lines[n - 1].strip() != lines[found - 1].strip():
+                break  # the next table (another [[item]] of the same array goes on)
+            if re.search(near, lines[n - 1]):
+                return n
+    return found
+
+
+def _inline_holds(line: str, full: tuple[str, ...], target: tuple[str, ...]) -> bool:
+    """Does the inline table ``full = { ... }`` on ``line`` hold the key ``target``?"""
+    if full != target[: len(full)]:
+        return False
+    return all(
+        re.search(rf"[{{,]\s*[\"']?{re.escape(p)}[\"']?\s*[=.]", line) for p in target[len(full) :]
+    )
+
+
+def _find_line(text: str, table: str, key: str | None) -> int | None:
+    target = (*_dotted(table), *((key,) if key else ()))
+    current: tuple[str, ...] = ()
+    inside = None
     for n, line in enumerate(text.splitlines(), 1):
-        m = re.match(r"\s*\[\s*([^\]]+?)\s*\]\s*(#.*)?$", line)
-        if m:
-            current = m.group(1).replace('"', "")
-            if current == table:
-                header_line = n
+        header = _HEADER.match(line)
+        if header:
+            current = _dotted(header.group(1))
+            if current == target:
+                return n
+            if inside is None and current[: len(target)] == target:
+                inside = n
             continue
-        if key and current == table and re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", line):
+        m = _KEY.match(line)
+        if not m:
+            continue
+        full = (*current, *_dotted(m.group(1)))
+        if full == target or (m.group(2) == "{" and _inline_holds(line, full, target)):
             return n
-    return header_line or 1
+        if inside is None and full[: len(target)] == target:
+            inside = n
+    return inside if key is None else None

@@ -1,12 +1,16 @@
 """The core settings: plain dataclasses, so a run without composer.toml needs no pydantic.
 
 ``composer.support.config`` validates composer.toml against these same classes (pydantic
-validates dataclasses; ``__pydantic_config__`` forbids unknown keys).
+validates dataclasses; ``__pydantic_config__`` forbids unknown keys). Numbers are
+``Within`` a range (composer.support.constraints), NaN and infinities refused.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
+
+from composer.support.constraints import Within
 
 FORBID = {"extra": "forbid"}
 
@@ -35,7 +39,7 @@ class PluginsSettings:
     __pydantic_config__ = FORBID
     disable: list[str] = field(default_factory=list)
     local: list[str] = field(default_factory=list)
-    collect_timeout: float = 60.0  # seconds a section's collect may take
+    collect_timeout: Annotated[float, Within(0, 3600, above=True)] = 60.0  # seconds per collect
 
 
 ACTIONS = ("draft", "draft+send")
@@ -49,13 +53,12 @@ class ScheduleSettings:
     cron: str = ""  # standard 5-field crontab, in `timezone`
     timezone: str = ""  # default: [newsletter] timezone
     action: str = "draft"
-    catch_up_hours: float = 36.0  # a missed fire time is caught up within this window
+    # a missed fire time is caught up within this window (a day to a week)
+    catch_up_hours: Annotated[float, Within(24, 168)] = 36.0
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
-            raise ValueError(f"must be one of {', '.join(ACTIONS)}, not {self.action!r}")
-        if self.catch_up_hours < 24:
-            raise ValueError("catch_up_hours must be at least 24")
+            raise ValueError(f"action: must be one of {', '.join(ACTIONS)}, not {self.action!r}")
 
 
 @dataclass

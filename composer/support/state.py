@@ -160,7 +160,15 @@ class State:
     def __init__(self, workspace: Path) -> None:
         self.path = state_file(workspace)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = _connect(self.path)
+        try:
+            self.db = _connect(self.path)
+        except sqlite3.Error as exc:
+            from composer.errors import UserError
+
+            raise UserError(
+                f"{self.path}: cannot open the workspace state ({exc})",
+                f"check that {self.path.parent} and the files in it are writable",
+            ) from None
         self._tables: dict[str, Table] = {}
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import re
 from pathlib import Path
@@ -18,16 +19,41 @@ def find_workspace(explicit: str | Path | None = None, start: Path | None = None
     chosen = explicit or os.environ.get("COMPOSER_WORKSPACE")
     if chosen:
         path = Path(chosen).expanduser().resolve()
-        if not (path / CONFIG_NAME).is_file():
+        if not _has_config(path):
             raise WorkspaceError(f"{path} has no {CONFIG_NAME} (create one with `composer init`)")
         return path
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / CONFIG_NAME).is_file():
+        if _has_config(folder):
             return folder
     raise WorkspaceError(
         f"no {CONFIG_NAME} in {here} or its parents; pass -w DIR or run `composer init DIR`"
     )
+
+
+def _has_config(folder: Path) -> bool:
+    """Does ``folder`` hold composer.toml? Something else by that name is a ConfigError."""
+    from composer.errors import ConfigError
+
+    config = folder / CONFIG_NAME
+    if config.is_file():
+        return True
+    if config.is_dir():
+        raise ConfigError(f"{config}: a folder, not a file", "composer.toml is a file")
+    if config.is_symlink():
+        raise ConfigError(
+            f"{config}: a symbolic link to nothing readable ({_link_problem(config)})",
+            "fix or remove the link",
+        )
+    return False
+
+
+def _link_problem(path: Path) -> str:
+    try:
+        path.stat()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return "not a file"
 
 
 def issue_id(when: dt.datetime) -> str:
@@ -84,17 +110,36 @@ def _umask() -> int:
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write via a temporary file in the same folder and rename over ``path``."""
+    """Write via a temporary file in the same folder and rename over ``path``.
+
+    When anything fails (no permission, a full disk ...) the previous ``path`` is left
+    as it was, the temporary file is removed, and the OSError names ``path``.
+    """
     import tempfile  # not at import time: `composer --help` stays fast
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file where the folder should be
+        raise NotADirectoryError(
+            errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path.parent)
+        ) from None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise _about(exc, path) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
         os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _about(exc, path) from exc
         raise
+
+
+def _about(exc: OSError, path: Path) -> OSError:
+    """The same error, about ``path`` (not the temporary file that was being written)."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))
