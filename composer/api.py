@@ -90,7 +90,6 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     "mask_urls": "composer.support.text",
     "is_placeholder": "composer.support.text",
     # the workspace's state, where ctx.state is not given
-    "workspace_state": ("composer.support.state", "State"),
     # email
     "build_message": "composer.support.mail",
     # composer.toml values (Annotated constraints for config models)

@@ -76,7 +76,7 @@ def open_app(workspace: Path | None, plugins: str | None = None) -> App:
     renderers = {r.name: (owner, r) for owner, r in manager.registered("register_renderers")}
     deliverers = manager.registered("register_deliverers")
     models = config_models(manager)
-    disabled = _disabled_names(manager)
+    disabled = _absent_names(manager)
     kinds = {name: getattr(t, "kinds", None) for name, t in sections.types.items()}
     if path is not None:
         broken = [i.name for i in manager.infos.values() if i.error]
@@ -84,15 +84,24 @@ def open_app(workspace: Path | None, plugins: str | None = None) -> App:
         check_newsletter(settings, kinds, disabled, broken, folders, path, text, report)
     plugin_config = (
         validate_plugin_tables(
-            tables, models, path, text, disabled, report, context={"sections": kinds}
+            tables,
+            models,
+            path,
+            text,
+            disabled,
+            report,
+            context={"sections": kinds},
         )
         if tables
         else {}
     )
     _warn_unknown_disabled(manager, listed.disable, path, text, report)
+    for name in manager.unmatched:
+        report.warn("COMPOSER_PLUGINS", f"no plugin named {name!r}")
     for info in manager.infos.values():
-        if info.error:
-            report.warn(f"plugin {info.name}", f"not loaded ({info.error})")
+        if info.errors:
+            said = f"not loaded ({info.error})" if not info.registered else info.error
+            report.warn(f"plugin {info.name}", said)
     schemas = {table: model for table, (model, _) in models.items()}
     return App(
         workspace,
@@ -113,23 +122,32 @@ def _theme_folders(workspace: Path | None, manager: PluginManager) -> list[Path]
     return [*own, *manager.template_dirs()]
 
 
-def _disabled_names(manager: PluginManager) -> dict[str, str]:
-    """Names a disabled plugin's tables may have -> the plugin's name."""
+def _absent_names(manager: PluginManager) -> dict[str, str]:
+    """Names the tables of a plugin that did not load may have -> what that plugin is."""
     names: dict[str, str] = {}
     for info in manager.infos.values():
-        if info.disabled:
+        if info.disabled or not info.registered:
+            what = (
+                f"the disabled plugin {info.name}"
+                if info.disabled
+                else f"the plugin {info.name}, which did not load"
+            )
             for name in (info.name, *info.aliases):
-                names[name] = info.name
-                names[name.removeprefix("composer-")] = info.name
+                names[name] = what
+                names[name.removeprefix("composer-")] = what
+    for dist, aliases in manager.left_out.items():
+        what = f"the plugin {dist}, which COMPOSER_PLUGINS leaves out"
+        for name in (dist, *aliases):
+            names.setdefault(name, what)
+            names.setdefault(name.removeprefix("composer-"), what)
     return names
 
 
 def _warn_unknown_disabled(manager, disable, path, text: str, report: Report) -> None:
     from composer.support.config import line_of
 
-    if not manager.scanned_entry_points:
-        return  # COMPOSER_PLUGINS=builtins: an installed plugin's name is not known here
     known = {n for i in manager.infos.values() for n in (i.name, *i.aliases)}
+    known |= {n for dist, aliases in manager.left_out.items() for n in (dist, *aliases)}
     for name in disable:
         if name not in known:
             line = line_of(text, "plugins", "disable") if text else 0

@@ -71,17 +71,22 @@ class PluginInfo:
     source: str  # builtin | entry point | local
     version: str = ""
     module: Any = None
-    error: str = ""
+    errors: list[str] = field(default_factory=list)
     disabled: bool = False
+    registered: bool = False  # its hooks are in (it may still have failed somewhere)
     hooks: list[str] = field(default_factory=list)
     templates: Path | None = None
     aliases: tuple[str, ...] = ()  # other names it answers to (its entry point name)
 
     @property
+    def error(self) -> str:
+        return "; ".join(self.errors)
+
+    @property
     def status(self) -> str:
         if self.disabled:
             return "disabled"
-        return f"broken: {self.error}" if self.error else "ok"
+        return f"broken: {self.error}" if self.errors else "ok"
 
 
 @dataclass
@@ -92,9 +97,22 @@ class Failed:
 
 
 def describe(exc: BaseException) -> str:
-    """An exception as one line: ``TypeError: first line of its message``."""
+    """An exception as one line: ``TypeError: first line of its message (where.py:12)``,
+    the place being the innermost frame of the traceback (the plugin's own line)."""
+    import traceback
+
     text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    line = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    frames = [f for f in frames if not f.filename.endswith(".j2")]
+    if frames:
+        line += f" ({Path(frames[-1].filename).name}:{frames[-1].lineno})"
+    return line
+
+
+def env_flag(name: str) -> bool:
+    """An environment variable read as a switch: unset, empty, 0, false, no, off are off."""
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 class PluginManager:
@@ -105,8 +123,9 @@ class PluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
         self._registered: dict[str, list[tuple[str, Any]]] = {}
-        self.scanned_entry_points = False
-        self.tracing = bool(os.environ.get("COMPOSER_TRACE_PLUGINS")) if trace is None else trace
+        self.unmatched: list[str] = []  # names COMPOSER_PLUGINS lists that match no plugin
+        self.left_out: dict[str, tuple[str, ...]] = {}  # installed, not in COMPOSER_PLUGINS
+        self.tracing = env_flag("COMPOSER_TRACE_PLUGINS") if trace is None else trace
         if self.tracing:
             self.pm.add_hookcall_monitoring(self._before, self._after)
         self._started: list[float] = []
@@ -115,22 +134,25 @@ class PluginManager:
     def add(self, module: Any, name: str, source: str, version: str = "", aliases=()) -> None:
         info = PluginInfo(name, source, version, module, aliases=tuple(aliases))
         self.infos[name] = info
-        info.error = _api_problem(module)
-        if info.error:
+        problem = _api_problem(module)
+        if problem:
+            info.errors.append(problem)
             return
         try:
             self.pm.register(module, name=name)
         except Exception as exc:  # a malformed hookimpl, a name clash
-            info.error = describe(exc)
+            info.errors.append(describe(exc))
             return
+        info.registered = True
         info.hooks = sorted(c.name for c in self.pm.get_hookcallers(module) or [])
         folder = getattr(module, "__file__", None)
         if folder:
             templates = Path(folder).parent / "templates"
             info.templates = templates if templates.is_dir() else None
 
-    def fail(self, name: str, source: str, error: str, version: str = "") -> None:
-        self.infos[name] = PluginInfo(name, source, version, error=error)
+    def fail(self, name: str, source: str, error: str, version: str = "", aliases=()) -> None:
+        """Record a plugin that could not be imported."""
+        self.infos[name] = PluginInfo(name, source, version, errors=[error], aliases=tuple(aliases))
 
     def skip(self, name: str, source: str, version: str = "", aliases=()) -> None:
         """Record a plugin that exists but was disabled."""
@@ -138,11 +160,12 @@ class PluginManager:
 
     def broken(self, name: str, error: str) -> None:
         info = self.infos.get(name)
-        if info and not info.error:
-            info.error = error
+        if info and error not in info.errors:
+            info.errors.append(error)
 
     def loaded(self) -> list[PluginInfo]:
-        return [i for i in self.infos.values() if not i.disabled and not i.error]
+        """Plugins whose hooks are registered (some may have failed since)."""
+        return [i for i in self.infos.values() if i.registered]
 
     # -- calling ---------------------------------------------------------------------
     def call(self, hook: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
@@ -157,7 +180,7 @@ class PluginManager:
             caller = self.pm.subset_hook_caller(hook, [p for p in plugins if p is not plugin])
             try:
                 results = caller(**kwargs)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # a plugin's exit() ends only its part
                 self.broken(name, f"{hook}: {describe(exc)}")
                 yield name, Failed(describe(exc))
                 continue
@@ -238,13 +261,33 @@ def _protocol_problem(hook: str, obj: Any) -> str:
     kind, attributes, methods = PROTOCOLS[hook]
     missing = [a for a in attributes if not hasattr(obj, a)]
     missing += [m for m in methods if not callable(getattr(obj, m, None))]
-    if not missing:
-        return ""
-    needs = ", ".join((*attributes, *methods))
-    return (
-        f"{hook}: {type(obj).__name__} lacks {', '.join(repr(m) for m in missing)} "
-        f"(a {kind} needs {needs})"
-    )
+    if missing:
+        needs = ", ".join((*attributes, *methods))
+        return (
+            f"{hook}: {type(obj).__name__} lacks {', '.join(repr(m) for m in missing)} "
+            f"(a {kind} needs {needs})"
+        )
+    wrong = _shape_problem(obj)
+    return f"{hook}: {type(obj).__name__}.{wrong}" if wrong else ""
+
+
+def _names_of(value: Any) -> bool:
+    return isinstance(value, tuple | list) and all(isinstance(v, str) for v in value)
+
+
+def _shape_problem(obj: Any) -> str:
+    """A registered object's attributes of the wrong type: names, file tuples."""
+    for attribute in ("name", "title", "config_key"):
+        if hasattr(obj, attribute) and not isinstance(getattr(obj, attribute), str):
+            return f"{attribute} must be a string"
+    for attribute in ("aliases", "outputs", "faithful", "after", "kinds"):
+        if hasattr(obj, attribute) and not _names_of(getattr(obj, attribute)):
+            return f"{attribute} must be a tuple of strings, not {getattr(obj, attribute)!r}"
+    outputs = getattr(obj, "outputs", ())
+    strays = [f for f in getattr(obj, "faithful", ()) if f not in outputs]
+    if strays:
+        return f"faithful names {', '.join(strays)}, which is not one of its outputs"
+    return ""
 
 
 def _clash(hook: str, obj: Any, plugin: str, taken: dict[str, str]) -> str:
@@ -267,7 +310,8 @@ def _api_problem(module: Any) -> str:
     declared = getattr(module, "COMPOSER_API", None)
     if declared is None:
         return ""
-    if str(declared).split(".")[0] != PLUGIN_API_VERSION.split(".")[0]:
+    declared = str(declared).strip()
+    if declared.split(".")[0] != PLUGIN_API_VERSION.split(".")[0]:
         return (
             f"needs plugin API {declared}, this composer provides {PLUGIN_API_VERSION}; "
             "upgrade the plugin or composer"
@@ -275,10 +319,15 @@ def _api_problem(module: Any) -> str:
     return ""
 
 
-def _wanted(env: str | None) -> Callable[[str, str], bool]:
-    if env is None or not env.strip():
+def _names(env: str | None) -> set[str] | None:
+    """The names ``COMPOSER_PLUGINS`` lists; None when it is unset or empty (all load)."""
+    names = {n.strip() for n in (env or "").split(",") if n.strip()}
+    return names or None
+
+
+def _wanted(names: set[str] | None) -> Callable[[str, str], bool]:
+    if names is None:
         return lambda name, source: True
-    names = {n.strip() for n in env.split(",") if n.strip()}
     builtins = "builtins" in names
     return lambda name, source: name in names or (builtins and source == "builtin")
 
@@ -291,7 +340,8 @@ def load_plugins(
 ) -> PluginManager:
     """Load built-in, entry point and listed local plugins, isolating failures."""
     env = os.environ.get("COMPOSER_PLUGINS") if env is None else env
-    wanted = _wanted(env)
+    names = _names(env)
+    wanted = _wanted(names)
     disabled = set(disable)
     manager = PluginManager()
     from composer import __version__
@@ -310,25 +360,25 @@ def load_plugins(
             continue
         manager.add(module, name, "builtin", __version__)
 
-    if env is None or env.strip() not in ("builtins", ""):
-        manager.scanned_entry_points = True
-        for ep in entry_points(ENTRY_POINT_GROUP):
-            names = {ep.dist, ep.name}
-            if not any(wanted(n, "entry point") for n in names):
-                continue
-            if names & disabled:
-                manager.skip(ep.dist, "entry point", ep.version, (ep.name,))
-                continue
-            try:
-                module = ep.load()
-            except Exception as exc:
-                manager.fail(ep.dist, "entry point", describe(exc), ep.version)
-                continue
-            manager.add(module, ep.dist, "entry point", ep.version, (ep.name,))
+    # installed plugins are known by name even when COMPOSER_PLUGINS leaves them out
+    for ep in entry_points(ENTRY_POINT_GROUP):
+        names = {ep.dist, ep.name}
+        if not any(wanted(n, "entry point") for n in names):
+            manager.left_out[ep.dist] = (ep.name,)
+            continue
+        if names & disabled:
+            manager.skip(ep.dist, "entry point", ep.version, (ep.name,))
+            continue
+        try:
+            module = ep.load()
+        except Exception as exc:
+            manager.fail(ep.dist, "entry point", describe(exc), ep.version, (ep.name,))
+            continue
+        manager.add(module, ep.dist, "entry point", ep.version, (ep.name,))
 
     for rel in local:  # listed in composer.toml: only [plugins] disable turns them off
         path = (workspace or Path.cwd()) / rel
-        name = Path(rel).stem
+        name = Path(rel).parent.name if Path(rel).stem == "__init__" else Path(rel).stem
         if name in disabled or rel in disabled:
             manager.skip(name, "local")
             continue
@@ -338,6 +388,9 @@ def load_plugins(
             manager.fail(name, "local", f"{rel}: {describe(exc)}")
             continue
         manager.add(module, name, "local")
+    if names is not None:
+        known = {n for i in manager.infos.values() for n in (i.name, *i.aliases)}
+        manager.unmatched = sorted(names - known - {"builtins"})
     return manager
 
 

@@ -42,6 +42,20 @@ class DirectoryDeliverer:
             plan.append((delivery.outputs[name], folder / pattern.format(id=delivery.issue.id)))
         return plan
 
+    def check(self, files, ctx) -> list:
+        """Every output ``files`` names must have been rendered (a disabled renderer's
+        is not: blocking, so ``check`` says it before ``send`` fails)."""
+        config = ctx.config_for(self.config_key)
+        return [
+            api.Problem(
+                "config",
+                "delivery-directory",
+                f"[delivery.directory] files names {name}, which no loaded renderer writes",
+            )
+            for name in config.files
+            if name not in files
+        ]
+
     def describe(self, delivery: Delivery, ctx) -> str:
         return "copy " + ", ".join(f"{s.name} -> {t}" for s, t in self._plan(delivery, ctx))
 

@@ -25,14 +25,8 @@ PNG, JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
 
 @contextlib.contextmanager
 def state_table(ctx):
-    """The plugin's table: from ``ctx.state``, else the workspace's state opened here."""
-    if ctx.state is not None:
-        yield ctx.state.table(STATE)
-    elif ctx.workspace is not None:
-        with api.workspace_state(ctx.workspace) as state:
-            yield state.table(STATE)
-    else:
-        yield None
+    """The plugin's table (None when the command runs without a workspace)."""
+    yield ctx.state.table(STATE) if ctx.state is not None else None
 
 
 def _sha256(data: bytes) -> str:

@@ -41,4 +41,9 @@ def problems(app, path: Path, out: Path, label: str, issue=None) -> list[Problem
     outputs in ``out``."""
     text = decode(path.read_bytes(), label, app.report)
     issue = issue or read_issue(app, path, label)
-    return check_issue(app, text, label, issue, out, app.context(issue.id))
+    if app.workspace is None:
+        return check_issue(app, text, label, issue, out, app.context(issue.id))
+    from composer.support.state import State
+
+    with State(app.workspace) as state:
+        return check_issue(app, text, label, issue, out, app.context(issue.id, state=state))

@@ -26,15 +26,16 @@ def open_app(workspace: Path | None, required: bool = True):
 
 
 @contextlib.contextmanager
-def open_context(workspace: Path | None, issue_id: str = "", offline: bool = False):
-    """A plugin command's Context: validated settings and config, the workspace state.
-
-    Warnings are printed when the block ends.
-    """
+def open_context(workspace: Path | None, issue_id: str | None = None, offline: bool = False):
+    """A plugin command's Context: validated settings and config, the workspace state,
+    and ``issue_id`` checked (default: this week's issue). Warnings are printed when
+    the block ends."""
     from composer.support.state import State
+    from composer.support.workspace import resolve_issue_id
 
     app = open_app(workspace)
     try:
+        issue_id = resolve_issue_id(issue_id, app.settings.newsletter.timezone)
         with State(app.workspace) as state:
             yield app.context(issue_id, offline, state)
     finally:

@@ -104,7 +104,9 @@ def test_parse_round_trip():
 def test_renders_in_every_format(tmp_path):
     outputs = testing.render(NOTES, tmp_path / "out", PLUGINS)
     for name in testing.faithful_outputs(PLUGINS):
-        assert "第一条" in outputs[name], name
+        assert "第一条" in outputs[name] and "第二条" in outputs[name], name
+        first = next(ln for ln in outputs[name].splitlines() if "第一条" in ln)
+        assert "第二条" not in first, f"{{name}}: two items on one line"
 
 
 def test_the_command_line_lists_it(tmp_path):

@@ -45,6 +45,8 @@ def list_plugins(workspace: Path | None) -> None:
     for hook in ("register_sections", "register_renderers", "register_deliverers"):
         manager.registered(hook)  # a registration that fails marks its plugin broken
     manager.registered("register_settings")
+    for _ in manager.call("register_commands", cli=_Collector([])):
+        pass  # a plugin whose commands fail to register is marked broken too
     rows = [
         (i.name, i.version or "-", i.source, ",".join(i.hooks) or "-", i.status)
         for i in manager.infos.values()
@@ -52,38 +54,74 @@ def list_plugins(workspace: Path | None) -> None:
     print_table(("NAME", "VERSION", "SOURCE", "HOOKS", "STATUS"), rows)
 
 
+_SAID: set[str] = set()  # warnings about plugin commands, once per process
+
+
+def _warn_once(message: str) -> None:
+    if message not in _SAID:
+        _SAID.add(message)
+        click.secho(f"warning: {message}", fg="yellow", err=True)
+
+
 def plugin_commands(core: set[str], local: bool) -> dict[str, tuple[str, click.Command]]:
     """{name: (plugin, command)} of plugin commands; ``local``: the workspace's plugins
-    too (reads its ``[plugins]`` table), else built-in and installed ones only."""
+    too (reads its ``[plugins]`` table), else built-in and installed ones only.
+
+    A command whose name is taken (by the core or a plugin loaded before) is left out
+    with a warning; a plugin command that raises is reported as that plugin's failure.
+    """
     from composer.plugin_manager import load_plugins
 
     manager = _load(_workspace(None)) if local else load_plugins()
     found: dict[str, tuple[str, click.Command]] = {}
-    for name, result in manager.call("register_commands", cli=_Collector(found)):
+    added: list[click.Command] = []  # what the plugin being called registered
+    for name, result in manager.call("register_commands", cli=_Collector(added)):
         if getattr(result, "error", None):
-            click.secho(
-                f"warning: plugin {name}: register_commands failed ({result.error})",
-                fg="yellow",
-                err=True,
-            )
-        for command, (owner, obj) in list(found.items()):
-            if owner == "":
-                found[command] = (name, obj)
-    for command in core & set(found):
-        owner = found.pop(command)[0]
-        click.secho(f"warning: plugin {owner}: command {command!r} is taken", fg="yellow", err=True)
+            _warn_once(f"plugin {name}: register_commands failed ({result.error})")
+        for command in added:
+            taken = "composer itself" if command.name in core else found.get(command.name, ("",))[0]
+            if taken:
+                _warn_once(f"plugin {name}: command {command.name!r} is taken by {taken}")
+                continue
+            found[command.name] = (name, _isolated(command, name))
+        added.clear()
     return found
+
+
+def _isolated(command: click.Command, plugin: str) -> click.Command:
+    """``command`` with its callback's unexpected exceptions named as ``plugin``'s."""
+    from composer.errors import UserError
+    from composer.plugin_manager import describe
+
+    callback = command.callback
+    if callback is None:
+        return command
+
+    def run(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except (UserError, click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            raise UserError(
+                f"plugin {plugin}: `composer {command.name}` failed ({describe(exc)})",
+                "run with --debug for the traceback; report it to the plugin's author",
+            ) from exc
+
+    command.callback = run
+    return command
 
 
 class _Collector(click.Group):
     """Stands in for the ``composer`` group while plugins register their commands."""
 
-    def __init__(self, into: dict[str, tuple[str, click.Command]]) -> None:
+    def __init__(self, into: list[click.Command]) -> None:
         super().__init__("composer")
         self.into = into
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        self.into.setdefault(name or cmd.name, ("", cmd))
+        cmd.name = name or cmd.name
+        self.into.append(cmd)
 
 
 def refuse_if_disabled(command: str, plugin: str) -> None:

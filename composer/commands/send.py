@@ -19,6 +19,7 @@ from composer.commands.draft import resolve_issue_id
 from composer.contract.protocols import Delivery, DeliveryError
 from composer.errors import Refusal, UsageError, UserError
 from composer.pipeline.render import render_file
+from composer.plugin_manager import describe
 from composer.support.state import Claims, State
 from composer.support.text import mask_urls
 
@@ -108,12 +109,13 @@ def send(
     issue, written = render_file(app, path, out, label)
     _refuse_blocking(app, issue_id, path, out, label, issue, force)
     delivery = Delivery(issue=issue, outputs={p.name: p for p in written}, to=list(to or []))
-    ctx = app.context(issue_id)
-    if dry_run:
-        return SendResult(issue_id, [_describe(app, o, d, delivery, ctx) for o, d in pending])
-    if to:  # a proof sent --to someone is not the issue's delivery
-        return _deliver_all(app, issue_id, pending, delivery, ctx, None)
-    return _claim_and_deliver(app, issue_id, pending, seen, delivery, ctx)
+    with State(app.workspace) as state:  # deliverers keep their own tables (media ids ...)
+        ctx = app.context(issue_id, state=state)
+        if dry_run:
+            return SendResult(issue_id, [_describe(app, o, d, delivery, ctx) for o, d in pending])
+        if to:  # a proof sent --to someone is not the issue's delivery
+            return _deliver_all(app, issue_id, pending, delivery, ctx, None)
+        return _claim_and_deliver(app, issue_id, pending, seen, delivery, ctx)
 
 
 def _claim_and_deliver(
@@ -146,10 +148,8 @@ def _describe(app: App, owner: str, deliverer, delivery: Delivery, ctx) -> str:
     except DeliveryError as exc:
         raise SendFailed(mask_urls(f"{deliverer.name}: {exc}")) from None
     except Exception as exc:
-        app.broken_plugin(owner, f"describe: {type(exc).__name__}: {exc}")
-        raise SendFailed(
-            mask_urls(f"{deliverer.name} (plugin {owner}): {type(exc).__name__}: {exc}")
-        ) from None
+        app.broken_plugin(owner, f"describe: {describe(exc)}")
+        raise SendFailed(mask_urls(f"{deliverer.name} (plugin {owner}): {describe(exc)}")) from None
 
 
 def _deliver_all(
@@ -165,10 +165,8 @@ def _deliver_all(
         except DeliveryError as exc:
             failures.append(mask_urls(f"{deliverer.name}: {exc}"))
         except Exception as exc:
-            app.broken_plugin(owner, f"deliver: {type(exc).__name__}: {exc}")
-            failures.append(
-                mask_urls(f"{deliverer.name} (plugin {owner}): {type(exc).__name__}: {exc}")
-            )
+            app.broken_plugin(owner, f"deliver: {describe(exc)}")
+            failures.append(mask_urls(f"{deliverer.name} (plugin {owner}): {describe(exc)}"))
         else:
             if token:
                 with State(app.workspace) as state:

@@ -11,6 +11,7 @@ from composer.contract.model import NOTE, Issue, Item, Section
 from composer.contract.protocols import Context, section_title
 from composer.errors import DialectError
 from composer.pipeline.parse import decode, parse_text
+from composer.plugin_manager import describe
 from composer.support.text import arxiv_id, canonical_url, urls
 
 if TYPE_CHECKING:
@@ -79,14 +80,22 @@ def collect(app: App, ctx: Context, sections: list[Section]) -> set[int]:
                 f"([plugins] collect_timeout); its {name} items are missing",
             )
             continue
-        except Exception as exc:
-            app.broken_plugin(owner, f"collect: {type(exc).__name__}: {exc}")
+        except (Exception, SystemExit) as exc:
+            app.broken_plugin(owner, f"collect: {describe(exc)}")
             ctx.warn(
                 f"plugin {owner}",
-                f"collect failed ({type(exc).__name__}: {exc}); "
-                f"its {name} items are missing from this issue",
+                f"collect failed ({describe(exc)}); its {name} items are missing from this issue",
             )
             continue
+        strays = [i for i in items if not isinstance(i, Item)]
+        if strays:
+            app.broken_plugin(owner, f"collect: returned {type(strays[0]).__name__}, not Item")
+            ctx.warn(
+                f"plugin {owner}",
+                f"collect returned {len(strays)} thing(s) that are not items "
+                f"({type(strays[0]).__name__}): left out",
+            )
+            items = [i for i in items if isinstance(i, Item)]
         for item in items:
             collected.add(id(item))
             wanted = item.meta.pop("section", name)

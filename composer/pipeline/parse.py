@@ -160,10 +160,16 @@ def parse_block(block: Block, sections: Sections, report: Report, on_broken=None
         return Section(NOTE, block.heading or "", items, level=block.level)
     stype = sections.types[name]
     items = _parse_with(stype, block, sections.owners[name], report, on_broken)
+    if items is None:  # the plugin failed and was named: the block is kept as a note
+        return Section(name, block.heading or "", [_block_note(block)], level=block.level)
     for item in items:
         if item.kind == NOTE and item.text.strip():
             report.warn(item.origin or block.where(), f"not understood as {name}: kept as a note")
     return Section(name, block.heading or "", items, level=block.level)
+
+
+def _block_note(block: Block) -> Item:
+    return note(block.text, block.where(_first_text_line(block)))
 
 
 def _first_text_line(block: Block) -> int:
@@ -175,7 +181,7 @@ def _sniff(block: Block, sections: Sections, report: Report, on_broken) -> str |
     for name, stype in sections.types.items():
         try:
             score = float(stype.sniff(block))
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             _plugin_failed(sections.owners[name], "sniff", exc, block, report, on_broken)
             continue
         if score > best_score:
@@ -183,26 +189,33 @@ def _sniff(block: Block, sections: Sections, report: Report, on_broken) -> str |
     return best
 
 
-def _parse_with(stype, block: Block, owner: str, report: Report, on_broken) -> list[Item]:
+def _parse_with(stype, block: Block, owner: str, report: Report, on_broken) -> list[Item] | None:
+    """The items ``stype`` reads from ``block``; None when it failed (already named)."""
     try:
         items = list(stype.parse(block))
-    except Exception as exc:
-        _plugin_failed(owner, "parse", exc, block, report, on_broken)
-        return [note(block.text, block.where(_first_text_line(block)))]
+        bad = [i for i in items if not isinstance(i, Item)]
+        if bad:
+            raise TypeError(f"parse returned {type(bad[0]).__name__}, not Item")
+    except (Exception, SystemExit) as exc:
+        _plugin_failed(owner, "parse", exc, block, report, on_broken, "text kept as a note")
+        return None
     lost = missing_text(block.text, items)
     if lost:
         report.warn(
-            block.where(),
-            f"plugin '{owner}' dropped text («{lost[0][:30]}»): block kept verbatim as a note",
+            block.where(_first_text_line(block)),
+            f"plugin {owner} dropped text («{lost[0][:30]}»): block kept verbatim as a note",
         )
-        return [note(block.text, block.where(_first_text_line(block)))]
+        return None
     return items
 
 
-def _plugin_failed(owner, hook, exc, block, report, on_broken) -> None:
-    message = f"{type(exc).__name__}: {exc}"
+def _plugin_failed(owner, hook, exc, block, report, on_broken, outcome="") -> None:
+    from composer.plugin_manager import describe
+
+    message = describe(exc)
     where = block.where(_first_text_line(block))
-    report.warn(f"plugin {owner}", f"{hook} failed at {where} ({message}); text kept as a note")
+    then = outcome or "that section type was left out for this block"
+    report.warn(f"plugin {owner}", f"{hook} failed at {where} ({message}); {then}")
     if on_broken:
         on_broken(owner, f"{hook}: {message}")
 
@@ -220,9 +233,13 @@ def item_text(item: Item) -> str:
 
 def missing_text(source: str, items: Iterable[Item]) -> list[str]:
     """Fragments and URLs of ``source`` that none of ``items`` carries."""
+    return lost_between(source, "\n".join(item_text(i) for i in items))
+
+
+def lost_between(source: str, carried: str) -> list[str]:
+    """Sentence fragments and URLs of ``source`` that ``carried`` lacks."""
     from composer.support.text import urls
 
-    carried = "\n".join(item_text(i) for i in items)
     hay = squash(carried)
     lost = [f for f in fragments(source) if f not in hay]
     lost += [u for u in urls(source) if u not in carried]
@@ -260,16 +277,29 @@ def serialize_items(section: Section, sections: Sections, report: Report) -> str
     def flush():
         if not run:
             return
+        owner = sections.owners.get(section.kind, section.kind)
+        problem = ""
         try:
-            out.append(stype.serialize(list(run)).strip("\n"))
-        except Exception as exc:
-            owner = sections.owners.get(section.kind, section.kind)
+            written = stype.serialize(list(run))
+            if not isinstance(written, str):
+                raise TypeError(f"serialize returned {type(written).__name__}, not str")
+        except (Exception, SystemExit) as exc:
+            from composer.plugin_manager import describe
+
+            problem = describe(exc)
+        else:
+            fields = [[i.title, i.url, i.text, *(u.text for u in i.turns)] for i in run]
+            lost = lost_between("\n".join(f for item in fields for f in item), written)
+            problem = f"it dropped «{lost[0][:30]}»" if lost else ""
+        if problem:
             report.warn(
                 f"plugin {owner}",
-                f"serialize failed ({type(exc).__name__}: {exc}); its {len(run)} item(s) "
-                "are written to issue.md as plain notes",
+                f"serialize failed ({problem}); {len(run)} of its items in "
+                f"'{section.title or section.kind}' are written to issue.md as plain notes",
             )
             out.extend(plain_text(item) for item in run)
+        else:
+            out.append(written.strip("\n"))
         run.clear()
 
     for item in section.items:
@@ -283,7 +313,8 @@ def serialize_items(section: Section, sections: Sections, report: Report) -> str
 
 
 def plain_text(item: Item) -> str:
-    """An item's text and URLs as a plain paragraph group (nothing of it lost)."""
+    """An item's text, URLs and text-valued meta as a plain paragraph group."""
     head = " ".join(p for p in (item.title, item.url) if p)
+    meta = " · ".join(str(v) for v in item.meta.values() if isinstance(v, str) and v)
     turns = [f"{t.label}: {t.text}" for t in item.turns]
-    return "\n\n".join(p for p in (head, item.text, *turns) if p)
+    return "\n\n".join(p for p in (head, meta, item.text, *turns) if p)

@@ -102,35 +102,62 @@ def _section_renderer(app: App):
 
     @jinja2.pass_context
     def render_section(context, section: Section):
-        fmt = context["fmt"]
+        fmt = context.get("fmt")
+        if not fmt:
+            raise ValueError("render_section needs `fmt`: pass fmt=... to ctx.render_page")
         env = context.environment
         names = [f"sections/{section.kind}.{fmt}.j2", f"sections/default.{fmt}.j2"]
         variables = {**context.get_all(), "section": section}
+        missing = 0
         for name in names:
             try:
                 html = env.get_template(name).render(variables)
             except jinja2.TemplateNotFound as exc:
-                if exc.name == name:
-                    continue  # this section type has no template of its own in this format
+                if exc.name == name:  # no template of this name in this format
+                    missing += 1
+                    continue
                 _section_failed(app, section, name, exc)
                 continue
             except Exception as exc:
                 _section_failed(app, section, name, exc)
                 continue
             return Markup(html) if context.eval_ctx.autoescape else html
+        if missing == len(names):
+            app.report.warn(
+                f"format {fmt}",
+                f"no template {names[0]} nor {names[1]}: section "
+                f"'{section.title or section.kind}' is left out of this output",
+            )
         return ""
 
     return render_section
 
 
 def _section_failed(app: App, section: Section, name: str, exc: Exception) -> None:
-    owner = app.sections.owners.get(section.kind, "theme")
     fallback = "the default template stands in" if "default" not in name else "it is missing"
     app.report.warn(
-        f"plugin {owner}",
+        _template_owner(app, section, exc),
         f"template {template_place(exc) or name}: {describe(exc)}; "
         f"section '{section.title or section.kind}': {fallback}",
     )
+
+
+def _template_owner(app: App, section: Section, exc: Exception) -> str:
+    """Whose template failed: the workspace's override, a plugin's, or the theme's."""
+    import traceback
+
+    paths = [getattr(exc, "filename", None) or ""]
+    paths += [f.filename for f in traceback.extract_tb(exc.__traceback__)]
+    failed = next((Path(p) for p in reversed(paths) if p.endswith(".j2")), None)
+    if failed is not None and app.workspace is not None:
+        if (app.workspace / "templates") in failed.parents:
+            return "workspace templates/"
+    for info in app.manager.loaded():
+        if failed is not None and info.templates and info.templates in failed.parents:
+            return f"plugin {info.name}"
+    if section.kind in app.sections.owners and failed is None:
+        return f"plugin {app.sections.owners[section.kind]}"
+    return "theme"
 
 
 def load_strings(env, language: str) -> dict[str, str]:
@@ -212,15 +239,15 @@ def render_issue(app: App, issue: Issue, out: Path, formats: str | None = None) 
     ctx = render_context(app, issue)
     written: list[Path] = []
     failures: list[str] = []
+    first: BaseException | None = None
     for name in run_order(app, choose(app, formats)):
         owner, renderer = app.renderers[name]
         try:
             with app.manager.trace(owner, f"render {name}"):
                 files = renderer.render(issue, ctx)
-            unknown = [f for f in files if f not in renderer.outputs]
-            if unknown:
-                raise ValueError(f"returned {', '.join(unknown)}, not declared in its outputs")
-        except Exception as exc:
+            _check_files(renderer, files)
+        except (Exception, SystemExit) as exc:
+            first = first or exc
             place = template_place(exc)
             failures.append(
                 f"{name} (plugin {owner}{', ' + place if place else ''}): {describe(exc)}"
@@ -238,8 +265,19 @@ def render_issue(app: App, issue: Issue, out: Path, formats: str | None = None) 
         raise RenderFailed(
             f"renderer {'; '.join(failures)}",
             f"its outputs were not written{done}",
-        )
+        ) from first  # --debug shows the renderer's own traceback
     return written
+
+
+def _check_files(renderer, files) -> None:
+    """What ``render`` returned must be {declared output: str or bytes}."""
+    if not isinstance(files, dict):
+        raise TypeError(f"render returned {type(files).__name__}, not a dict of files")
+    for filename, data in files.items():
+        if filename not in renderer.outputs:
+            raise ValueError(f"returned {filename!r}, not declared in its outputs")
+        if not isinstance(data, str | bytes):
+            raise TypeError(f"{filename}: render returned {type(data).__name__}, not str or bytes")
 
 
 def render_file(app, path: Path, out: Path, label: str, formats: str | None = None):

@@ -131,7 +131,8 @@ def check_newsletter(
     name -> kinds) and ``language`` against the theme's strings.toml.
 
     An unknown name is an error, only a warning when it may belong to a plugin that
-    did not load: a disabled one (``disabled``: name -> plugin) or a ``broken`` one.
+    did not load: a disabled one (``disabled``: name -> "the disabled plugin x") or a
+    ``broken`` one.
     """
     from composer.support.constraints import section_problem
 
@@ -141,7 +142,7 @@ def check_newsletter(
             continue
         line = line_of(text, "newsletter", "sections", rf"[\"']{re.escape(name)}[\"']")
         if name in disabled:
-            why = f"the disabled plugin {disabled[name]}'s section is ignored"
+            why = f"a section of {disabled[name]}: ignored"
         elif broken:
             why = f"perhaps of {', '.join(broken)}, which did not load: ignored"
         else:
@@ -191,27 +192,25 @@ def validate_plugin_tables(
     models: dict[str, Any],
     path: Path | None,
     text: str,
-    disabled: dict[str, str] | None = None,
+    absent: dict[str, str] | None = None,
     report: Any = None,
     context: Any = None,
 ) -> dict[str, Any]:
     """Validate each plugin table with its owner's schema; unknown tables are errors.
 
     ``models`` maps a table name to (schema, owning plugin name). A table named after
-    a disabled plugin (``disabled``: name -> plugin) is only a warning in ``report``.
-    ``context`` is handed to the validators (see :func:`validate`).
+    a plugin that did not load (``absent``: name -> "the disabled plugin x" ...) is
+    only a warning in ``report``. ``context`` is handed to the validators.
     """
     out: dict[str, Any] = {}
-    disabled = disabled or {}
+    absent = absent or {}
     for key, value in _flatten_tables(tables, models).items():
         model, owner = models.get(key, (None, ""))
         if model is None:
             line = line_of(text, key, None)
-            plugin = disabled.get(key) or disabled.get(key.split(".")[0])
+            plugin = absent.get(key) or absent.get(key.split(".")[0])
             if plugin and report is not None:
-                report.warn(
-                    f"{path}:{line}", f"[{key}] belongs to the disabled plugin {plugin}: ignored"
-                )
+                report.warn(f"{path}:{line}", f"[{key}] belongs to {plugin}: ignored")
                 continue
             known = ", ".join(sorted([*CORE_TABLES, *models]))
             raise ConfigError(
