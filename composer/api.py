@@ -44,6 +44,13 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     "arxiv_id": "composer.support.text",
     "canonical_url": "composer.support.text",
     "fold": "composer.support.text",
+    # text from outside: data, never markup
+    "clean_line": "composer.support.text",
+    "literal_markdown": "composer.support.text",
+    "defuse_links": "composer.support.text",
+    "escape_title": "composer.support.text",
+    "unescape_title": "composer.support.text",
+    "dialect_url": "composer.support.text",
     # code fences
     "Fences": "composer.support.fences",
     "fence_marker": "composer.support.fences",

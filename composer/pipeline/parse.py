@@ -18,7 +18,7 @@ from composer.contract.protocols import Block, Report, SectionType, section_titl
 from composer.errors import DialectError
 from composer.support.fences import mark
 from composer.support.frontmatter import dump_front_matter, split_front_matter
-from composer.support.text import fragments, squash, trim_lines
+from composer.support.text import fragments, may_nest_deep, squash, trim_lines, unescaped
 
 ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
 SNIFF_THRESHOLD = 0.5
@@ -157,13 +157,32 @@ def parse_block(block: Block, sections: Sections, report: Report, on_broken=None
         items = [note(text, block.where(_first_text_line(block)))] if text.strip() else []
         if items and block.heading is None:
             report.warn(items[0].origin, "text not recognised as any section: kept as a note")
+        _warn_flattened(items, block, report)
         return Section(NOTE, block.heading or "", items, level=block.level)
     stype = sections.types[name]
     items = _parse_with(stype, block, sections.owners[name], report, on_broken)
     for item in items:
         if item.kind == NOTE and item.text.strip():
             report.warn(item.origin or block.where(), f"not understood as {name}: kept as a note")
+    _warn_flattened(items, block, report)
     return Section(name, block.heading or "", items, level=block.level)
+
+
+def _warn_flattened(items: list[Item], block: Block, report: Report) -> None:
+    """A warning at each place where quotes or lists nest too deep to render as such."""
+    if not may_nest_deep(block.text):
+        return
+    from composer.support.mdwriter import flattened
+
+    for item in items:
+        for text in (item.text, *(t.text for t in item.turns)):
+            for line in flattened(text):
+                offset = next((i for i, ln in enumerate(block.lines) if line in ln), 0)
+                report.warn(
+                    block.where(offset),
+                    "quotes or lists nested deeper than they can be shown: "
+                    "flattened, their text kept",
+                )
 
 
 def _first_text_line(block: Block) -> int:
@@ -224,7 +243,7 @@ def missing_text(source: str, items: Iterable[Item]) -> list[str]:
 
     carried = "\n".join(item_text(i) for i in items)
     hay = squash(carried)
-    lost = [f for f in fragments(source) if f not in hay]
+    lost = [f for f in fragments(unescaped(source)) if f not in hay]
     lost += [u for u in urls(source) if u not in carried]
     return lost
 
