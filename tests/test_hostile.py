@@ -574,3 +574,27 @@ def test_render_and_draft_refuse_when_an_output_loses_text(run, tmp_path, comman
     assert (out / "wechat.md").exists() and "lost sentence" in (out / "post.md").read_text(
         encoding="utf-8"
     )
+
+
+@pytest.mark.parametrize(
+    "note", ["论文分享", "Reading", "Q&A", "研究员1：回复", "1. 第一", "《书》"]
+)
+def test_a_note_that_reads_like_dialect_stays_the_papers_note(run, tmp_path, app, note):
+    from composer.contract.protocols import Report
+    from composer.pipeline.parse import parse_text
+
+    (tmp_path / "composer.toml").write_text('[newsletter]\ntitle = "W"\n', encoding="utf-8")
+    url = "https://arxiv.org/abs/2401.00001"
+    assert (
+        run("add", url, "--note", note, "--issue", ISSUE, "-w", tmp_path, "--offline").returncode
+        == 0
+    )
+    result = run("draft", "-w", tmp_path, "--issue", ISSUE, "--offline")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / ISSUE / "issue.md").read_text(encoding="utf-8")
+    issue = parse_text(text, "issue.md", app.sections, Report())
+    assert [s.kind for s in issue.sections] == ["papers"]
+    (paper,) = issue.items()
+    from composer.support.mdwriter import plain_text
+
+    assert (paper.url, plain_text(paper.text)) == (url, note)

@@ -107,6 +107,30 @@ def source_expectations(source: str) -> tuple[list[str], list[str]]:
     return expected_urls, frags
 
 
+TAG = re.compile(r"</?[A-Za-z][^>\n]*>")
+CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
+
+
+def strip_markup_tags(md: str) -> str:
+    """Markdown without its raw HTML tags (markup, not text), except in code, which
+    readers see as it is (``<script>`` in a fenced block is text)."""
+    if "<" not in md:
+        return md
+    from composer.support.fences import mark
+
+    out = []
+    for line, code in mark(md.split("\n")):
+        if code or "<" not in line:
+            out.append(line)
+            continue
+        pos, kept = 0, []
+        for m in CODE_SPAN.finditer(line):
+            kept += [TAG.sub(" ", line[pos : m.start()]), m.group(0)]
+            pos = m.end()
+        out.append("".join(kept) + TAG.sub(" ", line[pos:]))
+    return "\n".join(out)
+
+
 class Expectations:
     """What every output of one source must carry, worked out once for all outputs."""
 
@@ -125,7 +149,7 @@ def lost(
         hay_urls = hay_text + " " + " ".join(html.unescape(h) for h, _ in doc.hrefs)
     else:
         plain = re.sub(r"(?s)<!--.*?-->", " ", text)
-        hay_text = plain if output.endswith(".txt") else re.sub(r"</?[A-Za-z][^>\n]*>", " ", plain)
+        hay_text = plain if output.endswith(".txt") else strip_markup_tags(plain)
         hay_urls = text if "\\" not in text else text + "\n" + unescaped(text)
     squashed = squash(hay_text)
     words = set(fragments(hay_text)) if len(expected.fragments) > 20 else set()

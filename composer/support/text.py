@@ -224,6 +224,8 @@ _DOMAIN_DOT = re.compile(r"(?<=[^\W_])\.(?=[^\W\d_])")
 _BLOCK_START = re.compile(r"[#>+\-=]")
 _NUMBERED = re.compile(r"(\d{1,9})([.)、．])")
 _LABEL_COLON = re.compile(r"([^:：\n\\]{1,20}?)[ \t]*([:：])")
+# what no section heading holds: an escape, an entity, sentence punctuation
+_NO_HEADING = re.compile(r"[\\.,;!?。，；！？]|&#")
 _ENTITY = {"、": "&#12289;", "．": "&#65294;", "：": "&#65306;", "《": "&#12298;"}
 
 
@@ -242,13 +244,17 @@ def literal_markdown(text: str) -> str:
     For text from outside (feed summaries, notes from the command line) that goes
     into an item's Markdown ``text``: inline syntax is backslash-escaped, URLs and
     domain names cannot be linked, and no line starts a heading, quote, list, code
-    block, labelled turn (``Q:``, ``研究员1：``), source line or paper title. Lines
-    are stripped of surrounding whitespace; blank lines still separate paragraphs.
+    block, labelled turn (``Q:``, ``研究员1：``), source line or paper title, or is a
+    bare section heading (a short line ends in an invisible ``&#32;``). Lines are
+    stripped of surrounding whitespace; blank lines still separate paragraphs.
     """
     lines = []
     for line in text.split("\n"):
         line = defuse_links(_INLINE.sub(lambda m: "\\" + (m.group(1) or "&"), line.strip()))
-        lines.append(_guard_start(line))
+        line = _guard_start(line)
+        if line and len(line) <= 40 and not _NO_HEADING.search(line):
+            line += "&#32;"  # a short line could be a bare section heading (论文分享)
+        lines.append(line)
     return "\n".join(lines)
 
 
