@@ -283,7 +283,7 @@ def check_feed(app, body: str, links: list[str]) -> None:
         targets += links_in_markdown(outputs[name])
     evil = [t for t in targets if any(host in t for host in EVIL)]
     assert not evil, (evil, issue_md)
-    from composer.support.text import dialect_url
+    from composer.support.literal import dialect_url
 
     for link in links:
         assert f'href="{dialect_url(link)}"' in outputs["email.html"], link

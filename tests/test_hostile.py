@@ -11,14 +11,14 @@ import pytest
 from markdown_it import MarkdownIt
 
 from composer.pipeline.fidelity import visible_html
-from composer.support.text import (
+from composer.support.literal import (
     clean_line,
     dialect_url,
     escape_title,
-    find_urls,
     literal_markdown,
     unescape_title,
 )
+from composer.support.text import find_urls
 
 ISSUE = "2026-W48"  # Monday 2026-11-23 .. Sunday 2026-11-29
 IN_WEEK = "Wed, 25 Nov 2026 10:00:00 GMT"
@@ -234,7 +234,7 @@ def test_rendering_issue_md_again_gives_the_drafted_outputs(run, hostile_ws, tmp
     result = run("render", hostile_ws / ISSUE / "issue.md", "--out", again, "-w", hostile_ws)
     assert result.returncode == 0, result.stderr
     drafted = read_outputs(hostile_ws / ISSUE / "out")
-    for name in ("email.txt", "wechat.md", "post.md"):
+    for name in OUTPUTS:
         assert (again / name).read_text(encoding="utf-8") == drafted[name], name
 
 

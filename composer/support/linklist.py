@@ -9,14 +9,8 @@ import re
 
 from composer.contract.model import NOTE, Item
 from composer.contract.protocols import Block
-from composer.support.text import (
-    escape_title,
-    find_urls,
-    split_at_url,
-    strip_title_end,
-    trim_lines,
-    unescape_title,
-)
+from composer.support.literal import escape_title, strip_title_end, unescape_title
+from composer.support.text import find_urls, split_at_url, trim_lines
 
 BULLET = re.compile(r"^ {0,3}[-*+][ \t]+(.*)$")
 SOURCE = re.compile(r"^(?:来源|Source|source|via)[ \t]*[:：][ \t]*(.+)$")

@@ -20,8 +20,9 @@ from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
 from composer.support.fences import Fences, mark
+from composer.support.literal import defuse_links
 from composer.support.mdrules import join_text, too_deep
-from composer.support.text import URL_RE, defuse_links, find_urls, may_nest_deep, trim_url
+from composer.support.text import URL_RE, find_urls, may_nest_deep, trim_url
 
 SAFE_LINK = re.compile(r"^(https?://|mailto:|#)", re.I)
 CONTINUED = re.compile(r"\s\\$")
@@ -355,7 +356,7 @@ class MarkdownWriter:
             out += [self.escape(content[pos:i]), self.escaped(content[i])]
             pos = i + 1
         out.append(self.escape(content[pos:]))
-        return "".join(out)
+        return "".join(out).replace("\\](", "\\]\\(")  # no "](" for any link pattern
 
     def escaped(self, char: str) -> str:
         """One ASCII punctuation character, escaped whatever its context (a writer
