@@ -598,3 +598,14 @@ def test_a_note_that_reads_like_dialect_stays_the_papers_note(run, tmp_path, app
     from composer.support.mdwriter import plain_text
 
     assert (paper.url, plain_text(paper.text)) == (url, note)
+
+
+def test_a_link_whose_text_is_its_url_is_no_loss(run, tmp_path):
+    """The loss check reads "[https://a](https://a)" as two URLs, not one through "]("."""
+    source = tmp_path / "links.md"
+    source.write_text(
+        "## 随笔\n\n见 [https://a.example/x](https://a.example/x) 和 [论文](https://b.example/y)。\n",
+        encoding="utf-8",
+    )
+    result = run("render", source, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr

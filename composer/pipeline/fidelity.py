@@ -90,6 +90,14 @@ def visible_html(text: str) -> VisibleText:
     return parser
 
 
+def link_parts(url: str) -> list[str]:
+    """The URLs in what the URL pattern took for one: split where a Markdown link's
+    text ends and its target begins (``](``)."""
+    if "](" not in url:
+        return [url]
+    return [found for part in url.split("](") for found in urls(part)]
+
+
 def source_expectations(source: str) -> tuple[list[str], list[str]]:
     """(URLs, sentence fragments) an output must carry for ``source``."""
     front, body = "", source
@@ -98,7 +106,8 @@ def source_expectations(source: str) -> tuple[list[str], list[str]]:
         if end != -1:
             front, body = source[3:end], source[end + 4 :]
     live = "\n".join(re.sub(r"(^|\s)#.*$", "", ln) for ln in front.splitlines())
-    expected_urls = urls(live + "\n" + body)
+    # "[https://x](https://x)" is two URLs, not one running through "]("
+    expected_urls = list(dict.fromkeys(p for u in urls(live + "\n" + body) for p in link_parts(u)))
     # an escaped URL (``https\://``) is no link, but a reader sees a URL: it is no text
     frags = fragments(unescaped(body))
     title = re.search(r"(?m)^title:\s*[\"']?(.*?)[\"']?\s*$", front)
