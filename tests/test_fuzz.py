@@ -58,6 +58,7 @@ INLINE = st.one_of(
     st.builds(lambda w: f"_{w}_", WORD),
     st.builds(lambda w: f"`{w}`", WORD),
     st.builds(lambda w, u: f"[{w}]({u})", WORD, URL),
+    st.builds(lambda u: f"[{u}]({u})", URL),
     st.builds(lambda w, u: f"![{w}]({u})", WORD, URL),
     st.sampled_from(
         [
