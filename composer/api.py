@@ -45,6 +45,13 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     "arxiv_id": "composer.support.text",
     "canonical_url": "composer.support.text",
     "fold": "composer.support.text",
+    # text from outside: data, never markup
+    "clean_line": "composer.support.literal",
+    "literal_markdown": "composer.support.literal",
+    "defuse_links": "composer.support.literal",
+    "escape_title": "composer.support.literal",
+    "unescape_title": "composer.support.literal",
+    "dialect_url": "composer.support.literal",
     # code fences
     "Fences": "composer.support.fences",
     "fence_marker": "composer.support.fences",

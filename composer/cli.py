@@ -125,10 +125,12 @@ def render(source, out, formats, workspace, strict) -> None:
     """Render an issue (ID) or any dialect FILE with every loaded renderer."""
     from composer.commands.render import render_source
 
-    app, written = render_source(source, out, formats, workspace)
+    app, written, lost = render_source(source, out, formats, workspace)
     for path in written:
         click.echo(f"wrote {path}")
-    report(app.report, strict)
+    report(app.report, strict and not lost)
+    if lost:
+        raise lost
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from composer.api import hookimpl
 
 API = "https://export.arxiv.org/api/query"
 BATCH = 100
+TITLE_CHARS = 300
 
 
 @dataclass
@@ -70,7 +71,7 @@ def lookup(ids: list[str], config, ctx) -> dict[str, tuple[str, list[str]]]:
     fetched = {}
     for entry in parsed.entries:
         ident = api.arxiv_id(entry.get("id", ""))
-        title = " ".join(entry.get("title", "").split())
+        title = api.clean_line(entry.get("title", ""), TITLE_CHARS)  # plain text, one line
         if ident and title:
             fetched[ident] = (title, [a.get("name", "") for a in entry.get("authors", [])])
     for ident, (title, authors) in fetched.items() if cache else ():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import queue
-import re
 import sys
 import threading
 import time
@@ -13,7 +12,18 @@ from dataclasses import dataclass
 
 from composer.plugins.feed_store import FeedStore
 
-from composer.api import FetchError, Item, fetch, mask_urls, week_bounds
+from composer.api import (
+    FetchError,
+    Item,
+    clean_line,
+    dialect_url,
+    fetch,
+    literal_markdown,
+    mask_urls,
+    week_bounds,
+)
+
+TITLE_CHARS = 300  # a feed's or an entry's title longer than this is cut (…)
 
 
 @dataclass
@@ -233,7 +243,8 @@ def _broken(parsed) -> str:
 
 def entries(parsed, source, config, ctx, start: dt.datetime, end: dt.datetime) -> list[Item]:
     items: list[Item] = []
-    feed_name = source.name or _text(parsed.feed.get("title", "")) or mask_urls(source.url)
+    title = _text(parsed.feed.get("title", ""), _kind(parsed.feed, "title"))
+    feed_name = source.name or clean_line(title, TITLE_CHARS) or mask_urls(source.url)
     for entry in parsed.entries:
         when = _when(entry)
         if when is None:
@@ -257,29 +268,36 @@ def _when(entry) -> dt.datetime | None:
     return dt.datetime(*stamp[:6], tzinfo=dt.UTC)
 
 
-def _text(markup: str) -> str:
-    """Sanitised plain text of feed HTML: no tags, no scripts, whitespace collapsed."""
-    import nh3
+def _kind(node, field: str) -> str:
+    """The content type feedparser found for ``field`` (text/plain, text/html ...)."""
+    return (node.get(f"{field}_detail") or {}).get("type", "text/html")
 
-    clean = nh3.clean(markup or "", tags=set(), clean_content_tags={"script", "style"})
-    return re.sub(r"\s+", " ", html.unescape(clean)).strip()
+
+def _text(value: str, kind: str = "text/html") -> str:
+    """One line of plain text from a feed field: HTML reduced by nh3 (no tags, no
+    scripts), plain text kept as it is; invisible characters removed (``clean_line``)."""
+    if kind != "text/plain":
+        import nh3
+
+        clean = nh3.clean(value or "", tags=set(), clean_content_tags={"script", "style"})
+        value = html.unescape(clean)
+    return clean_line(value or "")
 
 
 def _item(entry, source, feed_name: str, limit: int) -> Item:
+    """An entry as a link item: its title plain text, its summary Markdown that shows
+    the plain text exactly (nothing in feed text is markup), its own link."""
     link = entry.get("link", "")
-    if not link.startswith(("http://", "https://")):
-        link = ""
-    summary = _text(entry.get("summary", ""))
-    if len(summary) > limit:
-        summary = summary[: limit - 1].rstrip() + "…"
+    link = dialect_url(link) if link.startswith(("http://", "https://")) else ""
+    summary = clean_line(_text(entry.get("summary", ""), _kind(entry, "summary")), limit)
     meta = {"source": feed_name, "section": source.section}
     if entry.get("id"):
         meta["guid"] = entry["id"]
     return Item(
         "link",
-        title=_text(entry.get("title", "")),
+        title=clean_line(_text(entry.get("title", ""), _kind(entry, "title")), TITLE_CHARS),
         url=link,
-        text=summary,
+        text=literal_markdown(summary),
         meta=meta,
         origin=mask_urls(source.url),
     )

@@ -33,7 +33,7 @@ class HugoRenderer:
         meta.setdefault("draft", True)
 
         def link(title: str, url: str) -> str:
-            text = writer.escape(title or url)
+            text = writer.plain(title) if title else writer.escape(url)
             return writer.link(text, url, "") if url else text
 
         body = ctx.render_page(
@@ -45,6 +45,7 @@ class HugoRenderer:
             link=link,
             quote=api.blockquote,
             esc=writer.escape,
+            plain=writer.plain,
         )
         return {"post.md": api.dump_front_matter(meta) + "\n" + api.squeeze(body)}
 

@@ -29,7 +29,8 @@ class Links:
         return 0.5
 
     def item_for_url(self, url: str, note: str) -> Item:
-        return Item(KIND, url=url, text=api.fold(note))
+        """The editor's ``--note`` is text, not Markdown: it is shown as typed."""
+        return Item(KIND, url=api.dialect_url(url), text=api.literal_markdown(api.clean_line(note)))
 
 
 @hookimpl

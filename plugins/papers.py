@@ -25,15 +25,16 @@ def _title_line(line: str, expected: int | None) -> str | None:
 
 
 def split_title(rest: str) -> tuple[str, str, str]:
-    """(title, url, text after the url) of a title line."""
+    """(title, url, text after the url) of a title line; the title is plain text
+    (``\\:`` in it is a colon: see ``escape_title``)."""
     before, url, after = api.split_at_url(rest)
     if not url:
-        return before, "", ""
+        return api.unescape_title(before), "", ""
     if before.endswith(("(", "（")) and after.startswith((")", "）")):  # 《T》(url)
         before, after = before[:-1].rstrip(), after[1:].lstrip()
     if not before and after and not api.find_urls(after):
-        return after, url, ""
-    return before, url, after
+        return api.unescape_title(after), url, ""
+    return api.unescape_title(before), url, after
 
 
 class Papers:
@@ -97,12 +98,13 @@ class Papers:
         return 0.9 if api.arxiv_id(url) else 0.0
 
     def item_for_url(self, url: str, note: str) -> Item:
-        return Item(KIND, url=url, text=api.fold(note))
+        """The editor's ``--note`` is text, not Markdown: it is shown as typed."""
+        return Item(KIND, url=api.dialect_url(url), text=api.literal_markdown(api.clean_line(note)))
 
     def serialize(self, items: list[Item]) -> str:
         out = []
         for n, item in enumerate(items, 1):
-            head = f"{n}. " + " ".join(p for p in (item.title, item.url) if p)
+            head = f"{n}. " + " ".join(p for p in (api.escape_title(item.title), item.url) if p)
             out.append(head + (f"\n\n{item.text}" if item.text else ""))
         return "\n\n".join(out)
 

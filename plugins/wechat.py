@@ -122,10 +122,10 @@ class WechatRenderer:
             return label_first(f"**{writer.escape(label)}**：", md(text))
 
         def cite_line(n: int, title: str, url: str) -> str:
-            return f"[{n}] {writer.escape(' '.join(title.split()))}: {url}"
+            return f"[{n}] {writer.plain(title)}: {url}"
 
         def link(title: str, url: str) -> str:
-            text = writer.escape(title or url)
+            text = writer.plain(title) if title else writer.escape(url)
             if not url:
                 return text
             if not title or title == url:
@@ -143,6 +143,7 @@ class WechatRenderer:
             citations=citations,
             cite_line=cite_line,
             esc=writer.escape,
+            plain=writer.plain,
         )
         return {"wechat.md": squeeze(body)}
 

@@ -19,6 +19,7 @@ BUILTIN_OUTPUTS = {"email.html", "email.txt", "email.eml", "wechat.md", "post.md
 # a string that happens to equal a plugin name but is something else entirely
 ALLOWED = {
     ("composer/support/mdwriter.py", "text"),  # markdown-it's token type "text"
+    ("composer/support/mdrules.py", "text"),  # the same
 }
 
 

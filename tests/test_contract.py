@@ -155,8 +155,8 @@ def test_a_failing_serialize_loses_only_its_structure(run, tmp_path, body, reaso
     assert result.returncode == 0, result.stderr
     assert f"plugin stiff: serialize failed ({reason}" in result.stderr
     assert "1 of its items in '活动' are written to issue.md as plain notes" in result.stderr
-    issue_md = (ws / WEEK / "issue.md").read_text("utf-8")
-    assert "周五 分享会 https://example.org/talk" in issue_md
+    text = (ws / WEEK / "out" / "email.txt").read_text("utf-8")
+    assert "周五 分享会 https://example.org/talk" in text
 
 
 @pytest.mark.parametrize(

@@ -180,20 +180,28 @@ def test_add_folds_the_note_into_one_paragraph(run, ws, note):
     assert [w for w in warnings(result) if "inbox" in w] == []
 
 
-def test_add_keeps_the_notes_markdown(run, ws):
+def test_add_note_is_literal_text(run, ws):
+    """A note is text from outside the notes: shown as typed, nothing of it live."""
     note = "**重点**：见 [附录](https://a.test/appendix)"
     result = run("add", "https://a.test/x", "--note", note, "--issue", ISSUE, "--offline", "-w", ws)
     assert result.returncode == 0, result.stderr
-    assert note in inbox(ws).decode("utf-8")
+    result = run("draft", "--issue", ISSUE, "--offline", "-w", ws)
+    assert result.returncode == 0, result.stderr
+    html = (ws / ISSUE / "out" / "email.html").read_text("utf-8")
+    assert "**重点**" in html and 'href="https://a.test/appendix"' not in html
+    assert 'href="https://a.test/x"' in html
 
 
 @pytest.mark.parametrize("note", ["## 新标题", "论文分享", "# 一级"])
-def test_add_refuses_a_note_that_would_start_a_section(run, ws, note):
+def test_add_note_never_starts_a_section(run, ws, note):
     url = "https://arxiv.org/abs/2401.00001"
     result = run("add", url, "--note", note, "--issue", ISSUE, "--offline", "-w", ws)
-    assert result.returncode == 2
-    assert "reword the start of the note" in result.stderr and "--note" in one_error_line(result)
-    assert inbox(ws) is None
+    assert result.returncode == 0, result.stderr
+    assert inbox(ws).decode("utf-8").count("\n## ") + inbox(ws).decode().startswith("## ") == 1
+    result = run("draft", "--issue", ISSUE, "--offline", "-w", ws)
+    assert result.returncode == 0, result.stderr
+    text = (ws / ISSUE / "out" / "email.txt").read_text("utf-8")
+    assert note in text
 
 
 @pytest.mark.parametrize(

@@ -180,7 +180,7 @@ def test_workspace_template_overrides_one_section_in_one_format(render, tmp_path
     (tmp_path / "templates" / "sections").mkdir(parents=True)
     (tmp_path / "templates" / "sections" / "papers.email.j2").write_text(
         '{% for item in section.items %}<p class="mine">{{ item.title }} {{ item.url }}'
-        "</p>{% endfor %}",
+        "</p>{{ md(item.text) }}{% endfor %}",  # a theme that dropped text would fail render
         encoding="utf-8",
     )
     out = render(SAMPLES[0].read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ from composer.errors import Refusal
 from composer.pipeline.assemble import assemble
 from composer.pipeline.notes import note_files, warn_stray_notes
 from composer.pipeline.parse import parse_text, serialize_issue
-from composer.pipeline.render import render_issue
+from composer.pipeline.render import lost_text, render_issue
 from composer.support.dates import issue_day
 from composer.support.state import State
 from composer.support.workspace import atomic_write
@@ -107,4 +107,7 @@ def draft(
     # what is rendered is what issue.md says; its warnings were given for the notes
     final = parse_text(text, f"{issue_id}/issue.md", app.sections, Report(), app.broken_plugin)
     outputs = render_issue(app, final, folder / "out")
+    lost = lost_text(app, text, outputs)
+    if lost:  # the outputs stay written: the editor can look at them
+        raise lost
     return DraftResult(issue_id, issue_md, outputs, backup)

@@ -12,7 +12,7 @@ import re
 from html.parser import HTMLParser
 
 from composer.contract.protocols import Problem
-from composer.support.text import fragments, squash, urls
+from composer.support.text import fragments, squash, unescaped, urls
 
 VOID = {
     "area",
@@ -90,6 +90,14 @@ def visible_html(text: str) -> VisibleText:
     return parser
 
 
+def link_parts(url: str) -> list[str]:
+    """The URLs in what the URL pattern took for one: split where a Markdown link's
+    text ends and its target begins (``](``)."""
+    if "](" not in url:
+        return [url]
+    return [found for part in url.split("](") for found in urls(part)]
+
+
 def source_expectations(source: str) -> tuple[list[str], list[str]]:
     """(URLs, sentence fragments) an output must carry for ``source``."""
     front, body = "", source
@@ -98,29 +106,67 @@ def source_expectations(source: str) -> tuple[list[str], list[str]]:
         if end != -1:
             front, body = source[3:end], source[end + 4 :]
     live = "\n".join(re.sub(r"(^|\s)#.*$", "", ln) for ln in front.splitlines())
-    expected_urls = urls(live + "\n" + body)
-    frags = fragments(body)
+    # "[https://x](https://x)" is two URLs, not one running through "]("
+    expected_urls = list(dict.fromkeys(p for u in urls(live + "\n" + body) for p in link_parts(u)))
+    # an escaped URL (``https\://``) is no link, but a reader sees a URL: it is no text
+    frags = fragments(unescaped(body))
     title = re.search(r"(?m)^title:\s*[\"']?(.*?)[\"']?\s*$", front)
     if title:
         frags += [f for f in fragments(title.group(1)) if f not in frags]
     return expected_urls, frags
 
 
-def lost(source: str, output: str, text: str) -> list[Problem]:
+TAG = re.compile(r"</?[A-Za-z][^>\n]*>")
+CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
+
+
+def strip_markup_tags(md: str) -> str:
+    """Markdown without its raw HTML tags (markup, not text), except in code, which
+    readers see as it is (``<script>`` in a fenced block is text)."""
+    if "<" not in md:
+        return md
+    from composer.support.fences import mark
+
+    out = []
+    for line, code in mark(md.split("\n")):
+        if code or "<" not in line:
+            out.append(line)
+            continue
+        pos, kept = 0, []
+        for m in CODE_SPAN.finditer(line):
+            kept += [TAG.sub(" ", line[pos : m.start()]), m.group(0)]
+            pos = m.end()
+        out.append("".join(kept) + TAG.sub(" ", line[pos:]))
+    return "\n".join(out)
+
+
+class Expectations:
+    """What every output of one source must carry, worked out once for all outputs."""
+
+    def __init__(self, source: str) -> None:
+        self.urls, self.fragments = source_expectations(source)
+
+
+def lost(
+    source: str, output: str, text: str, expected: Expectations | None = None
+) -> list[Problem]:
     """URLs and fragments of ``source`` missing from the visible text of one output."""
-    expected_urls, frags = source_expectations(source)
+    expected = expected or Expectations(source)
     if output.endswith(".html"):
         doc = visible_html(text)
         hay_text = " ".join(doc.parts)
         hay_urls = hay_text + " " + " ".join(html.unescape(h) for h, _ in doc.hrefs)
     else:
         plain = re.sub(r"(?s)<!--.*?-->", " ", text)
-        hay_text = plain if output.endswith(".txt") else re.sub(r"</?[A-Za-z][^>\n]*>", " ", plain)
-        hay_urls = text
+        hay_text = plain if output.endswith(".txt") else strip_markup_tags(plain)
+        hay_urls = text if "\\" not in text else text + "\n" + unescaped(text)
     squashed = squash(hay_text)
-    out = [Problem(output, "lost-url", f"lost URL {u}") for u in expected_urls if u not in hay_urls]
+    words = set(fragments(hay_text)) if len(expected.fragments) > 20 else set()
+    out = [Problem(output, "lost-url", f"lost URL {u}") for u in expected.urls if u not in hay_urls]
     out += [
-        Problem(output, "lost-text", f"lost text «{f[:40]}»") for f in frags if f not in squashed
+        Problem(output, "lost-text", f"lost text «{f[:40]}»")
+        for f in expected.fragments
+        if f not in words and f not in squashed
     ]
     return out
 

@@ -8,6 +8,7 @@ scores highest. Whatever no plugin claims stays verbatim as a ``note`` item.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -18,7 +19,7 @@ from composer.contract.protocols import Block, Report, SectionType, section_titl
 from composer.errors import DialectError
 from composer.support.fences import mark
 from composer.support.frontmatter import dump_front_matter, split_front_matter
-from composer.support.text import fragments, squash, trim_lines
+from composer.support.text import fragments, may_nest_deep, squash, trim_lines, unescaped
 
 ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
 SNIFF_THRESHOLD = 0.5
@@ -157,6 +158,7 @@ def parse_block(block: Block, sections: Sections, report: Report, on_broken=None
         items = [note(text, block.where(_first_text_line(block)))] if text.strip() else []
         if items and block.heading is None:
             report.warn(items[0].origin, "text not recognised as any section: kept as a note")
+        _warn_flattened(items, block, report)
         return Section(NOTE, block.heading or "", items, level=block.level)
     stype = sections.types[name]
     items = _parse_with(stype, block, sections.owners[name], report, on_broken)
@@ -165,11 +167,29 @@ def parse_block(block: Block, sections: Sections, report: Report, on_broken=None
     for item in items:
         if item.kind == NOTE and item.text.strip():
             report.warn(item.origin or block.where(), f"not understood as {name}: kept as a note")
+    _warn_flattened(items, block, report)
     return Section(name, block.heading or "", items, level=block.level)
 
 
 def _block_note(block: Block) -> Item:
     return note(block.text, block.where(_first_text_line(block)))
+
+
+def _warn_flattened(items: list[Item], block: Block, report: Report) -> None:
+    """A warning at each place where quotes or lists nest too deep to render as such."""
+    if not may_nest_deep(block.text):
+        return
+    from composer.support.mdwriter import flattened
+
+    for item in items:
+        for text in (item.text, *(t.text for t in item.turns)):
+            for line in flattened(text):
+                offset = next((i for i, ln in enumerate(block.lines) if line in ln), 0)
+                report.warn(
+                    block.where(offset),
+                    "quotes or lists nested deeper than they can be shown: "
+                    "flattened, their text kept",
+                )
 
 
 def _first_text_line(block: Block) -> int:
@@ -241,7 +261,7 @@ def lost_between(source: str, carried: str) -> list[str]:
     from composer.support.text import urls
 
     hay = squash(carried)
-    lost = [f for f in fragments(source) if f not in hay]
+    lost = [f for f in fragments(unescaped(source)) if f not in hay]
     lost += [u for u in urls(source) if u not in carried]
     return lost
 
@@ -289,7 +309,8 @@ def serialize_items(section: Section, sections: Sections, report: Report) -> str
             problem = describe(exc)
         else:
             fields = [[i.title, i.url, i.text, *(u.text for u in i.turns)] for i in run]
-            lost = lost_between("\n".join(f for item in fields for f in item), written)
+            source = "\n".join(f for item in fields for f in item)
+            lost = lost_between(source, html.unescape(unescaped(written)))
             problem = f"it dropped «{lost[0][:30]}»" if lost else ""
         if problem:
             report.warn(
@@ -313,8 +334,15 @@ def serialize_items(section: Section, sections: Sections, report: Report) -> str
 
 
 def plain_text(item: Item) -> str:
-    """An item's text, URLs and text-valued meta as a plain paragraph group."""
-    head = " ".join(p for p in (item.title, item.url) if p)
-    meta = " · ".join(str(v) for v in item.meta.values() if isinstance(v, str) and v)
+    """An item's text, URLs and text-valued meta as a plain paragraph group. The plain
+    fields (title, meta) of an item collected from elsewhere (its origin a URL) are
+    written so that nothing in them becomes live; the editor's own stay as typed."""
+    from composer.support.literal import literal_markdown
+
+    outside = item.origin.startswith(("http://", "https://"))
+    shown = literal_markdown if outside else str
+    title = shown(item.title) if item.title else ""
+    head = " ".join(p for p in (title, item.url) if p)
+    meta = [shown(v) for v in item.meta.values() if isinstance(v, str) and v]
     turns = [f"{t.label}: {t.text}" for t in item.turns]
-    return "\n\n".join(p for p in (head, meta, item.text, *turns) if p)
+    return "\n\n".join(p for p in (head, " · ".join(meta), item.text, *turns) if p)

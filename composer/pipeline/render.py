@@ -32,6 +32,10 @@ class RenderFailed(UserError):
     """One or more renderers failed: their outputs were not written."""
 
 
+class LostText(UserError):
+    """A faithful output lost a URL or sentence of its source (the outputs were written)."""
+
+
 def _autoescape(name: str | None) -> bool:
     return bool(name) and (".email." in name or name.endswith((".html", ".html.j2")))
 
@@ -287,3 +291,27 @@ def render_file(app, path: Path, out: Path, label: str, formats: str | None = No
     issue = read_issue(app, path, label)
     issue.title = issue.title or app.settings.newsletter.title
     return issue, render_issue(app, issue, out, formats)
+
+
+def lost_text(app: App, source: str, written: list[Path]) -> LostText | None:
+    """What the faithful outputs among ``written`` lost of ``source`` (the dialect text
+    they were rendered from), as one error naming each output and what it lost; None
+    when nothing is lost. The same check as ``composer check``'s lost-url/lost-text."""
+    from composer.pipeline.fidelity import Expectations, lost
+
+    faithful = {f for _, r in app.renderers.values() for f in getattr(r, "faithful", ())}
+    expected = Expectations(source)
+    problems = []
+    for path in written:
+        if path.name in faithful:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            problems += lost(source, path.name, text, expected)
+    if not problems:
+        return None
+    shown = "; ".join(f"{p.output} {p.message}" for p in problems[:4])
+    more = f" (and {len(problems) - 4} more)" if len(problems) > 4 else ""
+    return LostText(
+        f"{shown}{more}",
+        f"the outputs are written in {written[0].parent} so you can look; "
+        "`composer check` lists every problem",
+    )

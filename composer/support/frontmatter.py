@@ -1,10 +1,21 @@
-"""YAML front matter: read (dates kept as written, duplicate keys warned) and written."""
+"""YAML front matter: read (dates kept as written, duplicate keys warned) and written.
+
+What is read is bounded: a Hugo post's front matter is a few lines, so one larger
+than :data:`MAX_BYTES`, with more than :data:`MAX_NODES` keys and values, nested
+deeper than :data:`MAX_DEPTH`, or using anchors and aliases (``&a`` / ``*a``: a
+400-byte "billion laughs" expands to gigabytes) is not read as YAML: it is kept as
+text, with a warning naming its line.
+"""
 
 from __future__ import annotations
 
 import re
 
 from composer.contract.protocols import Report
+
+MAX_BYTES = 64 * 1024
+MAX_NODES = 2_000
+MAX_DEPTH = 20
 
 
 def _yaml_loader():
@@ -46,6 +57,11 @@ def split_front_matter(text: str, where: str, report: Report) -> tuple[dict, str
         seen[key] = n
     import yaml
 
+    refused = _beyond_bounds(raw)
+    if refused:
+        line, reason = refused
+        report.warn(f"{where}:{line}", f"front matter {reason}: kept as text")
+        return {}, text, 1
     try:
         meta = yaml.load(raw, Loader=_yaml_loader()) or {}
     except yaml.YAMLError as exc:
@@ -58,6 +74,37 @@ def split_front_matter(text: str, where: str, report: Report) -> tuple[dict, str
         return {}, text, 1
     _check_date(meta, f"{where}:{seen.get('date', 2)}", report)
     return {str(k): v for k, v in meta.items()}, body, body_line
+
+
+def _beyond_bounds(raw: str) -> tuple[int, str] | None:
+    """(line, reason) when the front matter is more than a post needs, else None.
+
+    Reads YAML events only (nothing is built), so it costs as much as the text is long.
+    """
+    import yaml
+
+    size = len(raw.encode("utf-8"))
+    if size > MAX_BYTES:
+        return 2, f"is {size:,} bytes, more than {MAX_BYTES:,}"
+    depth = nodes = 0
+    try:
+        for event in yaml.parse(raw, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 2
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return line, "uses a YAML anchor or alias (&name, *name), which a post never needs"
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return line, f"is nested deeper than {MAX_DEPTH} levels"
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            if isinstance(event, yaml.NodeEvent):
+                nodes += 1
+                if nodes > MAX_NODES:
+                    return line, f"has more than {MAX_NODES:,} keys and values"
+    except yaml.YAMLError:
+        return None  # reported as invalid YAML by the caller
+    return None
 
 
 def _check_date(meta: dict, where: str, report: Report) -> None:

@@ -9,10 +9,10 @@ import re
 
 from composer.contract.model import NOTE, Item
 from composer.contract.protocols import Block
+from composer.support.literal import escape_title, strip_title_end, unescape_title
 from composer.support.text import find_urls, split_at_url, trim_lines
 
 BULLET = re.compile(r"^ {0,3}[-*+][ \t]+(.*)$")
-TITLE_END = re.compile(r"(\s+[-—–]+)?[\s:：]*$|\s+[-—–]+$")
 SOURCE = re.compile(r"^(?:来源|Source|source|via)[ \t]*[:：][ \t]*(.+)$")
 
 
@@ -28,13 +28,12 @@ def _dedent(line: str) -> str:
 
 
 def split_link(content: str) -> tuple[str, str, str]:
-    """(title, url, note) of one list item's first line."""
+    """(title, url, note) of one list item's first line; the title is plain text
+    (``\\:`` in it is a colon, see :func:`escape_title`)."""
     title, url, note = split_at_url(content)
     if not url:
-        return title, "", ""
-    while (shorter := TITLE_END.sub("", title)) != title:
-        title = shorter
-    return title, url, note
+        return unescape_title(title), "", ""
+    return unescape_title(strip_title_end(title)), url, note
 
 
 def parse_link_list(block: Block, kind: str) -> list[Item]:
@@ -44,7 +43,8 @@ def parse_link_list(block: Block, kind: str) -> list[Item]:
     blank = False
 
     def finish() -> None:
-        if not items:
+        if not items:  # blank lines before the first item
+            lines.clear()
             return
         item = items[-1]
         if item.kind == NOTE:
@@ -54,7 +54,7 @@ def parse_link_list(block: Block, kind: str) -> list[Item]:
             for line in lines:
                 m = SOURCE.match(line.strip())
                 if m and not extra and "source" not in item.meta:
-                    item.meta["source"] = m.group(1).strip()
+                    item.meta["source"] = unescape_title(m.group(1).strip())
                 else:
                     extra.append(_dedent(line))
             note = trim_lines("\n".join(extra))
@@ -86,10 +86,10 @@ def parse_link_list(block: Block, kind: str) -> list[Item]:
 def serialize_link_list(items: list[Item]) -> str:
     out = []
     for item in items:
-        head = ": ".join(p for p in (item.title, item.url) if p)
+        head = ": ".join(p for p in (escape_title(item.title), item.url) if p)
         lines = [f"- {head}"]
         if item.source:
-            lines.append(f"{INDENT}来源：{item.source}")
+            lines.append(f"{INDENT}来源：{escape_title(item.source)}")
         if item.text:  # four spaces: no line of the note can read as a heading
             lines += [f"{INDENT}{ln}" if ln else "" for ln in item.text.split("\n")]
         out.append("\n".join(lines))

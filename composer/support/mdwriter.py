@@ -20,14 +20,19 @@ from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
 from composer.support.fences import Fences, mark
-from composer.support.text import URL_RE, find_urls, trim_url
+from composer.support.literal import defuse_links
+from composer.support.mdrules import join_text, too_deep
+from composer.support.text import URL_RE, find_urls, may_nest_deep, trim_url
 
 SAFE_LINK = re.compile(r"^(https?://|mailto:|#)", re.I)
 CONTINUED = re.compile(r"\s\\$")
 
 
 def _bare_urls(state) -> None:
-    """Core rule: turn bare URLs in text tokens into links marked ``info="bare"``."""
+    """Core rule: turn bare URLs in text tokens into links marked ``info="bare"``.
+
+    It runs before text tokens are joined, so an escaped ``https\\://`` stays text.
+    """
     for block in state.tokens:
         if block.type != "inline" or not block.children:
             continue
@@ -110,6 +115,19 @@ def _text(content: str) -> Token:
     return Token("text", "", 0, content=content)
 
 
+def flattened(text: str) -> list[str]:
+    """Lines of ``text`` where quotes or lists nested past ``DEEP`` levels begin
+    (their content is rendered flattened); [] for ordinary text, checked cheaply."""
+    if not may_nest_deep(text):
+        return []
+    prepared = prepare(text).split("\n")
+    return [
+        prepared[tok.map[0]]
+        for tok in tokens(text)
+        if tok.type == "paragraph_open" and tok.meta.get("flattened") and tok.map
+    ]
+
+
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "breaks": False})
@@ -117,7 +135,9 @@ def parser() -> MarkdownIt:
     md.inline.ruler.after("text", "bare_url", _bare_url_inline)
     md.add_render_rule("image", _linked_image)
     md.add_render_rule("fence", _labelled_fence)
-    md.core.ruler.push("bare_urls", _bare_urls)
+    md.block.ruler.before("table", "too_deep", too_deep)
+    md.core.ruler.before("text_join", "bare_urls", _bare_urls)
+    md.core.ruler.at("text_join", join_text)
     return md
 
 
@@ -273,7 +293,9 @@ class MarkdownWriter:
 
     def span(self, node: SyntaxTreeNode) -> str:
         kind = node.type
-        if kind in ("text", "text_special"):
+        if kind == "text":
+            return self.text(node.content, node.meta.get("escaped"))
+        if kind == "text_special":
             return self.escape(node.content)
         if kind == "softbreak":
             return "\n"
@@ -322,6 +344,32 @@ class MarkdownWriter:
 
     # -- escaping ------------------------------------------------------------
     ESCAPE = re.compile(r"([\\`*\[\]])")
+    ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+    def text(self, content: str, escaped: list[int] | None = None) -> str:
+        """A text span; the characters at ``escaped`` were escaped in the source and
+        are escaped again (outside text stays literal in every Markdown output)."""
+        if not escaped:
+            return self.escape(content)
+        out, pos = [], 0
+        for i in escaped:
+            out += [self.escape(content[pos:i]), self.escaped(content[i])]
+            pos = i + 1
+        out.append(self.escape(content[pos:]))
+        return "".join(out).replace("\\](", "\\]\\(")  # no "](" for any link pattern
+
+    def escaped(self, char: str) -> str:
+        """One ASCII punctuation character, escaped whatever its context (a writer
+        whose ``escape`` leaves markup alone writes plain text: the character alone)."""
+        if self.escape("*") == "*":  # plain text or HTML: the writer's own escaping
+            return self.escape(char)
+        return self.ENTITIES.get(char, "\\" + char)
+
+    def plain(self, text: str) -> str:
+        """Plain text (a title, a source name) as Markdown that shows exactly it: one
+        line, markup escaped, no URL or domain name a linkifier would link, and
+        nothing at its start that opens a block."""
+        return self.guard_line(defuse_links(self.escape(" ".join(text.split()))))
 
     def escape(self, text: str) -> str:
         text = self.ESCAPE.sub(r"\\\1", text).replace("](", "]\\(")

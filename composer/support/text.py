@@ -17,6 +17,19 @@ SPLIT_RE = re.compile(
 MIN_FRAGMENT = 4
 
 
+# Levels of quotes (1 each) and lists (2 each) Markdown text is rendered with; deeper
+# text is flattened (markdown-it drops whatever lies past its maxNesting, 20).
+DEEP = 16
+# The leading quote and list markers and indentation of a line: a line DEEP levels
+# down has at least DEEP columns of them.
+DEEP_PREFIX = re.compile(r"(?m)^[ \t>*+\-\d.)]{4,}")
+
+
+def may_nest_deep(text: str) -> bool:
+    """Could ``text`` hold quotes or lists nested ``DEEP`` levels? (cheap; no parse)"""
+    return any(len(m.group(0).expandtabs(4)) >= DEEP for m in DEEP_PREFIX.finditer(text))
+
+
 def trim_lines(text: str) -> str:
     """``text`` without its leading and trailing whitespace-only lines."""
     lines = text.split("\n")
@@ -64,6 +77,15 @@ def fragments(text: str) -> list[str]:
         if len(frag) >= MIN_FRAGMENT and frag not in out:
             out.append(frag)
     return out
+
+
+# a backslash escape of Markdown (and of dialect titles): readers see the character alone
+MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~：—–])")
+
+
+def unescaped(text: str) -> str:
+    """``text`` as a reader sees it with its backslash escapes (``https\\://``) undone."""
+    return MD_ESCAPE.sub(r"\1", text) if "\\" in text else text
 
 
 def squash(text: str) -> str:
