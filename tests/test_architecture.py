@@ -56,8 +56,8 @@ def imports(path: Path) -> list[tuple[int, str]]:
     """(line, module) of every import in ``path``, relative ones made absolute."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
-    if path.parent == PLUGINS:
-        package = "composer.plugins"
+    if PLUGINS in path.parents:
+        package = ".".join(("composer", *path.relative_to(ROOT).parts[:-1]))
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -105,25 +105,29 @@ def test_the_contract_imports_nothing_else_from_composer():
     assert offending == []
 
 
-def plugin_of(module: str) -> str:
-    """The built-in plugin a module of plugins/ belongs to (``feeds`` for feed_fetch)."""
-    stem = module.rsplit(".", 1)[-1].split("_")[0]
-    return next((n for n in BUILTIN_NAMES if n.rstrip("s") == stem.rstrip("s")), stem)
+def plugin_of(path: Path) -> str:
+    """The built-in plugin a file of plugins/ belongs to: its module, or its package."""
+    return path.relative_to(PLUGINS).with_suffix("").parts[0]
 
 
 def test_built_ins_import_only_composer_api_and_their_own_modules():
     offending = []
     for path in modules(PLUGINS):
-        mine = plugin_of(path.stem)
+        mine = f"composer.plugins.{plugin_of(path)}"
         for line, name in imports(path):
             if name.split(".")[0] != "composer" or name in ("composer", "composer.api"):
                 continue
-            if name.startswith("composer.api."):
-                continue
-            if name.startswith("composer.plugins.") and plugin_of(name) == mine:
+            if name.startswith("composer.api.") or name == mine or name.startswith(mine + "."):
                 continue
             offending.append(f"{rel(path)}:{line}: {name}")
     assert offending == []
+
+
+def test_every_built_in_plugin_is_registered():
+    found = {
+        plugin_of(p) for p in modules(PLUGINS) if p.name != "__init__.py" or p.parent != PLUGINS
+    }
+    assert found == BUILTIN_NAMES
 
 
 MODULE_NAME = re.compile(r"`((?:composer|plugins|support|pipeline|commands|contract)/[\w/]+\.py)`")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from composer.plugins.email_rules import email_rules
+from composer.plugins.email.rules import email_rules
 from composer.plugins.hugo import post_rules
-from composer.plugins.wechat_rules import wechat_rules
+from composer.plugins.wechat.rules import wechat_rules
 from conftest import SAMPLES
 
 from composer.pipeline.fidelity import source_rules

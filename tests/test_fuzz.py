@@ -261,8 +261,8 @@ def check_feed(app, body: str, links: list[str]) -> None:
     """Feed bytes -> the plugin's entry items -> issue.md -> outputs: no loss, no live
     markup from feed text, every entry with its own link and its own title."""
     import feedparser
-    from composer.plugins.feed_fetch import _item, _kind, _text
     from composer.plugins.feeds import FeedSource
+    from composer.plugins.feeds.fetch import _item, _kind, _text
 
     parsed = feedparser.parse(body.encode(), sanitize_html=False, resolve_relative_uris=False)
     source = FeedSource("https://feed.example/rss")

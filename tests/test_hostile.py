@@ -423,8 +423,8 @@ def test_dialect_url_is_read_back_whole(url):
 def test_a_feed_entry_is_data_on_its_own_path(app, parse):
     """The entry-to-item code path, without a server: serialize, parse back, same item."""
     import feedparser
-    from composer.plugins.feed_fetch import _item
     from composer.plugins.feeds import FeedSource
+    from composer.plugins.feeds.fetch import _item
 
     parsed = feedparser.parse(rss(), sanitize_html=False, resolve_relative_uris=False)
     items = [_item(e, FeedSource("https://feed.example/"), "Feed", 240) for e in parsed.entries]

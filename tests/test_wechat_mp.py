@@ -650,7 +650,7 @@ def test_wechat_html_numbers_links_as_wechat_md_does(rendered, rich):
 
 
 def test_wechat_html_is_styled_inline_only_and_passes_its_rules(rendered, rich):
-    from composer.plugins.wechat_mp_rules import html_rules
+    from composer.plugins.wechat_mp.rules import html_rules
 
     pages = [rich["wechat.html"]] + [
         (f / "wechat.html").read_text("utf-8") for f in rendered.values()

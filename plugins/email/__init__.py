@@ -22,8 +22,8 @@ class EmailRenderer:
     config = None
 
     def check(self, files, ctx):
-        from composer.plugins.email_rules import email_rules
-        from composer.plugins.email_smtp import sender_rules
+        from composer.plugins.email.rules import email_rules
+        from composer.plugins.email.smtp import sender_rules
 
         html = files.get("email.html")
         return (email_rules(html) if html is not None else []) + sender_rules(ctx)
@@ -72,8 +72,8 @@ class EmailRenderer:
         client_css = env.get_template("email-client.css.j2").render()
         html = api.inline_css(page)
         html = html.replace("</head>", f"<style>{client_css}</style>\n</head>", 1)
-        from composer.plugins.email_rules import CLIP_BYTES, clip_message
-        from composer.plugins.email_smtp import message_for
+        from composer.plugins.email.rules import CLIP_BYTES, clip_message
+        from composer.plugins.email.smtp import message_for
 
         size = len(html.encode("utf-8"))
         if size > CLIP_BYTES:
@@ -102,6 +102,6 @@ def register_renderers(register):
 
 @hookimpl
 def register_deliverers(register):
-    from composer.plugins.email_smtp import SmtpDeliverer
+    from composer.plugins.email.smtp import SmtpDeliverer
 
     register(SmtpDeliverer())

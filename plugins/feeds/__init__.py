@@ -62,7 +62,7 @@ class Feeds:
         config = ctx.config_for(self.name)
         if not config or not config.urls:
             return []
-        from composer.plugins.feed_fetch import collect_feeds
+        from composer.plugins.feeds.fetch import collect_feeds
 
         return collect_feeds(config, ctx)
 
@@ -81,7 +81,7 @@ def register_commands(cli):
     @api.workspace_option
     def feeds(check, workspace):
         """Feed health per [feeds] URL; --check fetches them now (status, entries, errors)."""
-        from composer.plugins.feed_report import check_now, health
+        from composer.plugins.feeds.report import check_now, health
 
         with api.open_context(workspace) as ctx:
             (check_now if check else health)(ctx)

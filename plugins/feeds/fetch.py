@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from composer.plugins.feed_store import FeedStore
+from composer.plugins.feeds.store import FeedStore
 
 from composer.api import (
     FetchError,

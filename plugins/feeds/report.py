@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from composer.plugins.feed_store import FeedStore
+from composer.plugins.feeds.store import FeedStore
 
 from composer import api
 
@@ -43,7 +43,7 @@ def check_now(ctx) -> None:
 
     Nothing is stored and no issue is touched.
     """
-    from composer.plugins.feed_fetch import _broken, _when, fetch_all
+    from composer.plugins.feeds.fetch import _broken, _when, fetch_all
 
     config, sources = _sources(ctx)
     if not sources:

@@ -35,7 +35,7 @@ def _sha256(data: bytes) -> str:
 
 def describe_push(plan, issue, ctx, config) -> str:
     """``--dry-run``: what a push would do, read from the state; no request is made."""
-    from composer.plugins.wechat_mp_push import SECRET_ENV
+    from composer.plugins.wechat_mp.push import SECRET_ENV
 
     with state_table(ctx) as table:
         draft = table.get(f"draft:{config.app_id}:{issue.id}") if table is not None else None
@@ -66,8 +66,8 @@ def describe_push(plan, issue, ctx, config) -> str:
 
 def push(plan, issue, ctx, config, secret: str, digest: str) -> str:
     """Upload what the article needs and add (or update) its draft; returns the target."""
-    from composer.plugins.wechat_mp_api import ApiError, WechatApi, explain
-    from composer.plugins.wechat_mp_token import TokenCache
+    from composer.plugins.wechat_mp.client import ApiError, WechatApi, explain
+    from composer.plugins.wechat_mp.tokens import TokenCache
 
     with state_table(ctx) as table, api.http_client(timeout=config.timeout) as session:
         tokens = TokenCache(table, config.app_id, config.api_url, secret)
@@ -115,14 +115,14 @@ def upload_images(wx, session, table, plan, config) -> str:
         new = uploaded.get(html.unescape(match.group(2)))
         return match.group(1) + html.escape(new, quote=True) + match.group(3) if new else match[0]
 
-    from composer.plugins.wechat_mp_push import IMG_SRC
+    from composer.plugins.wechat_mp.push import IMG_SRC
 
     return IMG_SRC.sub(swap, plan.article)
 
 
 def download(session, url: str, timeout: float) -> bytes:
     """An image of the article, through the network policy, jpg or png under 1 MB."""
-    from composer.plugins.wechat_mp_push import IMAGE_MAX
+    from composer.plugins.wechat_mp.push import IMAGE_MAX
 
     shown = api.mask_url(url)
     try:
@@ -161,7 +161,7 @@ def cover_id(wx, table, plan, config, fresh: bool = False) -> str:
 
 def save_draft(wx, table, plan, config, issue_id: str, fields: dict) -> tuple[str, str]:
     """(media_id, "new"|"updated"): the issue's one draft, updated while WeChat has it."""
-    from composer.plugins.wechat_mp_api import ApiError
+    from composer.plugins.wechat_mp.client import ApiError
 
     key = f"draft:{config.app_id}:{issue_id}"
     known = table.get(key) if table is not None else None
@@ -188,7 +188,7 @@ def save_draft(wx, table, plan, config, issue_id: str, fields: dict) -> tuple[st
 
 
 def _draft_exists(wx, media_id: str) -> bool:
-    from composer.plugins.wechat_mp_api import ApiError
+    from composer.plugins.wechat_mp.client import ApiError
 
     try:
         wx.call("/cgi-bin/draft/get", {"media_id": media_id})

@@ -57,7 +57,7 @@ class WechatConfig:
     timeout: float = 30.0
 
     def __post_init__(self) -> None:
-        from composer.plugins.wechat_mp_rules import MAX_AUTHOR
+        from composer.plugins.wechat_mp.rules import MAX_AUTHOR
 
         if not self.app_id.strip():
             raise ValueError("app_id: the account's AppID (公众号后台 → 设置与开发 → 基本配置)")
@@ -92,7 +92,7 @@ class Plan:
 
 def plan_of(page: str, issue_id: str, ctx, config: WechatConfig) -> Plan:
     """The push of a wechat.html ``page``: its title, article, images, cover."""
-    from composer.plugins.wechat_mp_html import article_of
+    from composer.plugins.wechat_mp.article import article_of
 
     article = article_of(page)
     images = []
@@ -130,7 +130,7 @@ def digest_of(issue) -> str:
 
 def limit_problems(plan: Plan) -> list[api.Problem]:
     """What the draft API would refuse, before anything is sent."""
-    from composer.plugins.wechat_mp_rules import MAX_TITLE, size_problem
+    from composer.plugins.wechat_mp.rules import MAX_TITLE, size_problem
 
     out = []
     too_big = size_problem(plan.article, blocking=True)
@@ -171,14 +171,14 @@ class DraftDeliverer:
         return limit_problems(plan)
 
     def describe(self, delivery: Delivery, ctx) -> str:
-        from composer.plugins.wechat_mp_draft import describe_push
+        from composer.plugins.wechat_mp.draft import describe_push
 
         config = ctx.config_for(TABLE)
         plan = plan_of(page_of(delivery), delivery.issue.id, ctx, config)
         return describe_push(plan, delivery.issue, ctx, config)
 
     def deliver(self, delivery: Delivery, ctx) -> str:
-        from composer.plugins.wechat_mp_draft import push
+        from composer.plugins.wechat_mp.draft import push
 
         config = ctx.config_for(TABLE)
         secret = os.environ.get(SECRET_ENV, "")

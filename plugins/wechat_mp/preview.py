@@ -68,6 +68,6 @@ body {{ margin: 0; background: #ffffff; }}
 
 def copy_page(page: str) -> str:
     """The preview page of a wechat.html page: its article under the copy button."""
-    from composer.plugins.wechat_mp_html import article_of
+    from composer.plugins.wechat_mp.article import article_of
 
     return PAGE.format(article=article_of(page))

@@ -27,8 +27,8 @@ class WechatHtmlRenderer:
     config = None
 
     def render(self, issue, ctx):
-        from composer.plugins.wechat_mp_html import article_of, render_html
-        from composer.plugins.wechat_mp_rules import size_problem
+        from composer.plugins.wechat_mp.article import article_of, render_html
+        from composer.plugins.wechat_mp.rules import size_problem
 
         page = render_html(issue, ctx)
         too_big = size_problem(article_of(page), blocking=False)
@@ -39,7 +39,7 @@ class WechatHtmlRenderer:
     def check(self, files, ctx):
         """Markup the editor keeps; the API's size limits as warnings when
         ``[delivery.wechat]`` is not configured (its own check blocks on them)."""
-        from composer.plugins.wechat_mp_rules import html_rules
+        from composer.plugins.wechat_mp.rules import html_rules
 
         page = files.get(OUTPUT)
         if page is None:
@@ -47,7 +47,7 @@ class WechatHtmlRenderer:
         return html_rules(page, sized=TABLE not in ctx.plugin_config)
 
     def preview(self, files):
-        from composer.plugins.wechat_mp_preview import copy_page
+        from composer.plugins.wechat_mp.preview import copy_page
 
         page = files.get(OUTPUT)
         return [api.Preview("公众号 · 复制到公众号", copy_page(page), 400)] if page else []
@@ -60,6 +60,6 @@ def register_renderers(register):
 
 @hookimpl
 def register_deliverers(register):
-    from composer.plugins.wechat_mp_push import DraftDeliverer
+    from composer.plugins.wechat_mp.push import DraftDeliverer
 
     register(DraftDeliverer())

@@ -31,7 +31,7 @@ def html_rules(page: str, sized: bool = True) -> list[api.Problem]:
     drops (outside mp.weixin.qq.com: their URL would be lost). Warnings: <style>,
     class and id (dropped), elements without inline style, and with ``sized`` the
     draft API's size limits."""
-    from composer.plugins.wechat_mp_html import article_of
+    from composer.plugins.wechat_mp.article import article_of
 
     out: list[api.Problem] = []
     article = article_of(page)

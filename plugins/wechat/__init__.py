@@ -97,7 +97,7 @@ class WechatRenderer:
     config = None
 
     def check(self, files, ctx):
-        from composer.plugins.wechat_rules import wechat_rules
+        from composer.plugins.wechat.rules import wechat_rules
 
         return wechat_rules(files["wechat.md"]) if "wechat.md" in files else []
 
