@@ -1,11 +1,11 @@
 """The one import surface for plugins, the built-in ones included.
 
 Everything a plugin may use is named here and documented in docs/plugins.md; the
-rest of ``composer`` is private and may change in any release. The contract (hooks,
-model, protocols) is imported eagerly and is light; the helpers load on first use,
-so ``from composer.api import hookimpl, Item`` at module level keeps
-``composer --help`` fast. Import helpers inside the functions that use them, or
-write ``api.to_html(...)`` after ``from composer import api``.
+rest of ``composer`` is private and may change in any release. ``hookimpl`` is
+imported at once; every other name (the model, the protocols, the helpers) loads on
+first use, so a plugin module that does ``from composer import api`` and writes
+``api.Item(...)`` inside its functions costs ``composer --help`` nothing.
+``from composer.api import Item`` works too, and loads the model there and then.
 """
 
 from __future__ import annotations
@@ -15,27 +15,36 @@ from typing import Any
 
 from composer import PLUGIN_API_VERSION
 from composer.contract.hookspecs import hookimpl
-from composer.contract.model import NOTE, Issue, Item, Link, Section, Turn
-from composer.contract.protocols import (
-    Block,
-    Context,
-    Deliverer,
-    Delivery,
-    DeliveryError,
-    Preview,
-    Problem,
-    RenderContext,
-    Renderer,
-    Report,
-    SectionType,
-    StateAPI,
-    Table,
-    section_title,
-)
 from composer.errors import UsageError, UserError
+
+_MODEL = "composer.contract.model"
+_PROTOCOLS = "composer.contract.protocols"
+_CONTRACT: dict[str, str] = {
+    **dict.fromkeys(("NOTE", "Issue", "Item", "Link", "Section", "Turn"), _MODEL),
+    **dict.fromkeys(
+        (
+            "Block",
+            "Context",
+            "Deliverer",
+            "Delivery",
+            "DeliveryError",
+            "Preview",
+            "Problem",
+            "RenderContext",
+            "Renderer",
+            "Report",
+            "SectionType",
+            "StateAPI",
+            "Table",
+            "section_title",
+        ),
+        _PROTOCOLS,
+    ),
+}
 
 # name -> module that defines it (or (module, name there)), imported on first access
 _HELPERS: dict[str, str | tuple[str, str]] = {
+    **_CONTRACT,
     # text and URLs
     "trim_lines": "composer.support.text",
     "find_urls": "composer.support.text",
@@ -109,33 +118,7 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     "print_table": "composer.commands.common",
 }
 
-__all__ = [
-    "PLUGIN_API_VERSION",
-    "hookimpl",
-    "NOTE",
-    "Issue",
-    "Item",
-    "Link",
-    "Section",
-    "Turn",
-    "Block",
-    "Context",
-    "Deliverer",
-    "Delivery",
-    "DeliveryError",
-    "Preview",
-    "Problem",
-    "Renderer",
-    "RenderContext",
-    "Report",
-    "SectionType",
-    "StateAPI",
-    "Table",
-    "section_title",
-    "UsageError",
-    "UserError",
-    *_HELPERS,
-]
+__all__ = ["PLUGIN_API_VERSION", "hookimpl", "UsageError", "UserError", *_HELPERS]
 
 
 def __getattr__(name: str) -> Any:

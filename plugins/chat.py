@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from composer import api
-from composer.api import Block, Item, hookimpl
+from composer.api import hookimpl
 
 
 def opens_chat(label: str) -> bool:
@@ -17,13 +17,13 @@ class Chat:
     kinds = ("chat",)
     config = None
 
-    def sniff(self, block: Block) -> float:
+    def sniff(self, block: api.Block) -> float:
         return api.thread_score(block, opens_chat) + 0.05
 
-    def parse(self, block: Block) -> list[Item]:
+    def parse(self, block: api.Block) -> list[api.Item]:
         return api.parse_threads(block, "chat", opens_chat)
 
-    def serialize(self, items: list[Item]) -> str:
+    def serialize(self, items: list[api.Item]) -> str:
         return "\n\n".join(api.serialize_turns(item.turns) for item in items)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 from composer import api
-from composer.api import Delivery, DeliveryError, hookimpl
+from composer.api import hookimpl
 
 
 @dataclass
@@ -30,7 +30,7 @@ class DirectoryDeliverer:
     config_key = "delivery.directory"
     config = DirectoryConfig
 
-    def _plan(self, delivery: Delivery, ctx) -> list[tuple[Path, Path]]:
+    def _plan(self, delivery: api.Delivery, ctx) -> list[tuple[Path, Path]]:
         config = ctx.config_for(self.config_key)
         folder = Path(config.path).expanduser()
         if not folder.is_absolute() and ctx.workspace:
@@ -38,7 +38,7 @@ class DirectoryDeliverer:
         plan = []
         for name, pattern in config.files.items():
             if name not in delivery.outputs:
-                raise DeliveryError(f"[delivery.directory] files: no output named {name}")
+                raise api.DeliveryError(f"[delivery.directory] files: no output named {name}")
             plan.append((delivery.outputs[name], folder / pattern.format(id=delivery.issue.id)))
         return plan
 
@@ -56,10 +56,10 @@ class DirectoryDeliverer:
             if name not in files
         ]
 
-    def describe(self, delivery: Delivery, ctx) -> str:
+    def describe(self, delivery: api.Delivery, ctx) -> str:
         return "copy " + ", ".join(f"{s.name} -> {t}" for s, t in self._plan(delivery, ctx))
 
-    def deliver(self, delivery: Delivery, ctx) -> str:
+    def deliver(self, delivery: api.Delivery, ctx) -> str:
         import shutil
 
         targets = []
@@ -68,7 +68,7 @@ class DirectoryDeliverer:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)
             except OSError as exc:
-                raise DeliveryError(f"{target}: {exc.strerror or exc}") from None
+                raise api.DeliveryError(f"{target}: {exc.strerror or exc}") from None
             targets.append(str(target))
         return ", ".join(targets)
 
@@ -87,10 +87,10 @@ class WebhookDeliverer:
     config_key = "delivery.webhook"
     config = WebhookConfig
 
-    def describe(self, delivery: Delivery, ctx) -> str:
+    def describe(self, delivery: api.Delivery, ctx) -> str:
         return f"POST JSON to {api.mask_url(ctx.config_for(self.config_key).url)}"
 
-    def deliver(self, delivery: Delivery, ctx) -> str:
+    def deliver(self, delivery: api.Delivery, ctx) -> str:
         config = ctx.config_for(self.config_key)
         shown = api.mask_url(config.url)  # credentials in the URL are never shown or stored
         issue = delivery.issue
@@ -105,12 +105,12 @@ class WebhookDeliverer:
             with api.http_client(timeout=config.timeout) as session:
                 response = session.post(config.url, json=payload)
         except api.FetchError as exc:
-            raise DeliveryError(f"{shown}: {api.mask_url(str(exc))}") from None
+            raise api.DeliveryError(f"{shown}: {api.mask_url(str(exc))}") from None
         except api.HTTPError as exc:  # the connection, TLS, a timeout
             reason = str(exc).replace(config.url, shown)
-            raise DeliveryError(f"{shown}: {type(exc).__name__}: {reason}") from None
+            raise api.DeliveryError(f"{shown}: {type(exc).__name__}: {reason}") from None
         if response.status_code >= 400:
-            raise DeliveryError(f"{shown}: HTTP {response.status_code}")
+            raise api.DeliveryError(f"{shown}: HTTP {response.status_code}")
         return shown
 
 

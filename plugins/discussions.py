@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from composer import api
-from composer.api import NOTE, Block, Item, Turn, hookimpl
+from composer.api import hookimpl
 
 KIND = "discussion"
 TOPIC_MAX = 200
@@ -24,35 +24,35 @@ class Discussions:
     kinds = (KIND,)
     config = None
 
-    def sniff(self, block: Block) -> float:
+    def sniff(self, block: api.Block) -> float:
         segs = api.scan_turns(block)
         replies = [s for s in segs if s.label and _is_reply(s.label)]
         return 0.95 if replies else 0.0
 
-    def parse(self, block: Block) -> list[Item]:
+    def parse(self, block: api.Block) -> list[api.Item]:
         segs = api.scan_turns(block)
-        items: list[Item] = []
-        current: Item | None = None
+        items: list[api.Item] = []
+        current: api.Item | None = None
         for i, seg in enumerate(segs):
             label = seg.label
             if label is not None:
                 asks = _is_question(label)
                 if current is None or (asks and (current.turns or "qlabel" in current.meta)):
-                    current = Item(KIND, origin=block.where(seg.offset))
+                    current = api.Item(KIND, origin=block.where(seg.offset))
                     items.append(current)
                 if asks and not current.turns and "qlabel" not in current.meta:
                     current.text = seg.text
                     current.meta["qlabel"] = label
                 else:
-                    current.turns.append(Turn(label, seg.text))
+                    current.turns.append(api.Turn(label, seg.text))
                 continue
             if label is None and not seg.unknown and self._opens_topic(segs, i, current):
-                current = Item(KIND, title=seg.text, origin=block.where(seg.offset))
+                current = api.Item(KIND, title=seg.text, origin=block.where(seg.offset))
                 items.append(current)
             elif label is None and not seg.unknown and current is not None:
                 _continue(current, seg.text)
             else:
-                items.append(Item(NOTE, text=seg.text, origin=block.where(seg.offset)))
+                items.append(api.Item(api.NOTE, text=seg.text, origin=block.where(seg.offset)))
                 current = None
         return items
 
@@ -72,7 +72,7 @@ class Discussions:
             return False
         return _is_question(nxt) or (api.label_number(nxt) or 0) <= 1
 
-    def serialize(self, items: list[Item]) -> str:
+    def serialize(self, items: list[api.Item]) -> str:
         out = []
         for item in items:
             parts = [item.title] if item.title else []
@@ -93,7 +93,7 @@ def _next_label(segs, i) -> str | None:
     return None
 
 
-def _continue(item: Item, text: str) -> None:
+def _continue(item: api.Item, text: str) -> None:
     if item.turns:
         item.turns[-1].text = api.trim_lines(item.turns[-1].text + "\n\n" + text)
     elif "qlabel" in item.meta:

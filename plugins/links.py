@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from composer import api
-from composer.api import Block, Item, hookimpl
+from composer.api import hookimpl
 
 KIND = "link"
 
@@ -15,22 +15,24 @@ class Links:
     kinds = (KIND,)
     config = None
 
-    def sniff(self, block: Block) -> float:
+    def sniff(self, block: api.Block) -> float:
         return api.link_list_score(block)
 
-    def parse(self, block: Block) -> list[Item]:
+    def parse(self, block: api.Block) -> list[api.Item]:
         return api.parse_link_list(block, KIND)
 
-    def serialize(self, items: list[Item]) -> str:
+    def serialize(self, items: list[api.Item]) -> str:
         return api.serialize_link_list(items)
 
     def url_score(self, url: str) -> float:
         """``composer add``: any link fits a link list."""
         return 0.5
 
-    def item_for_url(self, url: str, note: str) -> Item:
+    def item_for_url(self, url: str, note: str) -> api.Item:
         """The editor's ``--note`` is text, not Markdown: it is shown as typed."""
-        return Item(KIND, url=api.dialect_url(url), text=api.literal_markdown(api.clean_line(note)))
+        return api.Item(
+            KIND, url=api.dialect_url(url), text=api.literal_markdown(api.clean_line(note))
+        )
 
 
 @hookimpl

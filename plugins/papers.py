@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from composer import api
-from composer.api import NOTE, Block, Item, hookimpl
+from composer.api import hookimpl
 
 KIND = "paper"
 NUMBERED = re.compile(r"^(?:#{1,6}[ \t]*)?(\d{1,3})[ \t]*[.、)．][ \t]*(\S.*)$")
@@ -44,7 +44,7 @@ class Papers:
     kinds = (KIND,)
     config = None
 
-    def sniff(self, block: Block) -> float:
+    def sniff(self, block: api.Block) -> float:
         first = next((ln for ln in block.lines if ln.strip()), "")
         numbered = NUMBERED.match(first)
         if QUOTED.match(first) or (numbered and numbered.group(2).startswith("《")):
@@ -53,8 +53,8 @@ class Papers:
             return 0.6
         return 0.0
 
-    def parse(self, block: Block) -> list[Item]:
-        items: list[Item] = []
+    def parse(self, block: api.Block) -> list[api.Item]:
+        items: list[api.Item] = []
         body: list[str] = []
         fences = api.Fences()
         number = None
@@ -63,12 +63,12 @@ class Papers:
         def close() -> None:
             text = api.trim_lines("\n".join(body))
             body.clear()
-            if not items or items[-1].kind == NOTE:
+            if not items or items[-1].kind == api.NOTE:
                 if text:
                     if items:
                         items[-1].text += "\n\n" + text
                     else:
-                        items.append(Item(NOTE, text=text, origin=block.where()))
+                        items.append(api.Item(api.NOTE, text=text, origin=block.where()))
                 return
             _finish(items[-1], text)
 
@@ -81,7 +81,7 @@ class Papers:
                     title, url, after = split_title(rest)
                     m = NUMBERED.match(line)
                     number = int(m.group(1)) if m else (number or 0) + 1
-                    items.append(Item(KIND, title=title, url=url, origin=block.where(offset)))
+                    items.append(api.Item(KIND, title=title, url=url, origin=block.where(offset)))
                     if after:
                         body.append(after)
                         body.append("")
@@ -97,11 +97,13 @@ class Papers:
         """``composer add``: an arXiv link is a paper."""
         return 0.9 if api.arxiv_id(url) else 0.0
 
-    def item_for_url(self, url: str, note: str) -> Item:
+    def item_for_url(self, url: str, note: str) -> api.Item:
         """The editor's ``--note`` is text, not Markdown: it is shown as typed."""
-        return Item(KIND, url=api.dialect_url(url), text=api.literal_markdown(api.clean_line(note)))
+        return api.Item(
+            KIND, url=api.dialect_url(url), text=api.literal_markdown(api.clean_line(note))
+        )
 
-    def serialize(self, items: list[Item]) -> str:
+    def serialize(self, items: list[api.Item]) -> str:
         out = []
         for n, item in enumerate(items, 1):
             head = f"{n}. " + " ".join(p for p in (api.escape_title(item.title), item.url) if p)
@@ -109,7 +111,7 @@ class Papers:
         return "\n\n".join(out)
 
 
-def _finish(item: Item, text: str) -> None:
+def _finish(item: api.Item, text: str) -> None:
     if not item.url:
         first, _, rest = text.partition("\n\n")
         found = api.find_urls(first)

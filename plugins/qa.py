@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from composer import api
-from composer.api import Block, Item, hookimpl
+from composer.api import hookimpl
 
 
 def opens_qa(label: str) -> bool:
@@ -21,13 +21,13 @@ class QA:
     kinds = ("qa",)
     config = None
 
-    def sniff(self, block: Block) -> float:
+    def sniff(self, block: api.Block) -> float:
         return api.thread_score(block, opens_qa)
 
-    def parse(self, block: Block) -> list[Item]:
+    def parse(self, block: api.Block) -> list[api.Item]:
         return api.parse_threads(block, "qa", opens_qa)
 
-    def serialize(self, items: list[Item]) -> str:
+    def serialize(self, items: list[api.Item]) -> str:
         return "\n\n".join(api.serialize_turns(item.turns) for item in items)
 
 

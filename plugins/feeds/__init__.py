@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from composer import api
-from composer.api import Block, Item, hookimpl
+from composer.api import hookimpl
 
 FORBID = {"extra": "forbid"}
 
@@ -49,16 +49,16 @@ class Feeds:
     kinds = ("link",)
     config = FeedsConfig
 
-    def sniff(self, block: Block) -> float:
+    def sniff(self, block: api.Block) -> float:
         return 0.0  # feed items arrive under their own heading
 
-    def parse(self, block: Block) -> list[Item]:
+    def parse(self, block: api.Block) -> list[api.Item]:
         return api.parse_link_list(block, "link")
 
-    def serialize(self, items: list[Item]) -> str:
+    def serialize(self, items: list[api.Item]) -> str:
         return api.serialize_link_list(items)
 
-    def collect(self, ctx) -> list[Item]:
+    def collect(self, ctx) -> list[api.Item]:
         config = ctx.config_for(self.name)
         if not config or not config.urls:
             return []

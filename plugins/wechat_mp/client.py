@@ -7,8 +7,8 @@
   draft API stores ``\\uXXXX`` escapes literally (its documentation says so for
   title and author; the global code 40033 refuses such characters).
 - The access token comes from ``POST /cgi-bin/stable_token`` (the secret travels in
-  the body, never in a URL), is cached sealed (:mod:`composer.plugins.wechat_mp.tokens`) until shortly
-  before it expires, and is fetched again once, the call repeated, when the API says
+  the body, never in a URL), is cached sealed (``tokens.py``) until shortly before
+  it expires, and is fetched again once, the call repeated, when the API says
   it is no longer valid (40001, 40014, 42001).
 - Nothing here prints or stores the secret or a token; every message passes
   :meth:`WechatApi.mask`, and httpx's own log lines have the token masked.
