@@ -77,6 +77,7 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     # Markdown
     "markdown_to_html": ("composer.support.mdwriter", "to_html"),
     "MarkdownWriter": "composer.support.mdwriter",
+    "CitingWriter": "composer.support.citations",
     "markdown_node_text": ("composer.support.mdwriter", "node_text"),
     "markdown_plain_text": ("composer.support.mdwriter", "plain_text"),
     "label_first": "composer.support.mdblocks",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -30,35 +29,21 @@ def check_outputs(source: str, outdir: Path) -> list:
 
 @pytest.fixture
 def run(tmp_path):
-    """Run the real ``composer`` command in a subprocess; returns CompletedProcess."""
+    """Run the real ``composer`` command in a subprocess (in ``tmp_path`` unless
+    ``cwd``); returns CompletedProcess."""
+    from composer import testing
 
     def _run(*args, cwd=None, env=None, input=None):
-        full_env = dict(os.environ, COMPOSER_PLUGINS="builtins", NO_COLOR="1")
-        full_env.update(env or {})
-        return subprocess.run(
-            [sys.executable, "-m", "composer", *map(str, args)],
-            cwd=cwd or tmp_path,
-            env=full_env,
-            capture_output=True,
-            text=True,
-            input=input,
-            timeout=120,
-        )
+        return testing.run(*args, cwd=cwd or tmp_path, env=env, input=input)
 
     return _run
 
 
 def run_composer(*args, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     """``python -m composer ARGS`` in ``cwd`` (for fixtures wider than one test)."""
-    full_env = dict(os.environ, COMPOSER_PLUGINS="builtins", NO_COLOR="1", **(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "composer", *map(str, args)],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    from composer import testing
+
+    return testing.run(*args, cwd=cwd, env=env)
 
 
 RENDERED = [p.name for p in SAMPLES] + ["2023-W47"]

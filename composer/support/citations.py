@@ -48,3 +48,32 @@ class Citations:
     def image(self, alt: str, url: str, image_word: str = "image") -> int:
         """The number of an image's URL, listed with its alt text (else ``image_word``)."""
         return self.cite(alt or image_word, url)
+
+
+class CitingWriter:
+    """Mixed into a :class:`MarkdownWriter` of a WeChat output (before it): a link
+    outside mp.weixin.qq.com is shown as its text with the number ``self.citations``
+    gives it. The writer says how a number looks (``reference``)."""
+
+    citations: Citations
+
+    def span(self, node) -> str:
+        if node.type == "link" and node.info != "bare":
+            from composer.support.mdwriter import node_text
+
+            title = node.attrs.get("title") or node_text(node)
+            return self.cite_link(self.inline(node), str(node.attrs.get("href", "")), title)
+        return super().span(node)
+
+    def cite_link(self, text: str, url: str, title: str) -> str:
+        """``text`` live when WeChat keeps the link, as its URL when it is its URL,
+        else with its number; ``title`` is the plain text listed with the URL."""
+        if weixin_link(url):
+            return self.link(text, url, "")
+        n = self.citations.link(title, url)
+        if n is None:
+            return self.bare_url(url)
+        return self.reference(text, n)
+
+    def reference(self, text: str, n: int) -> str:
+        raise NotImplementedError

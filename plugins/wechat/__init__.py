@@ -20,26 +20,14 @@ BARE_OPEN, BARE_CLOSE = "\x02", "\x03"
 def wechat_writer(citations, image_word: str = "image"):
     """The Markdown writer of wechat.md, numbering links with ``citations``
     (``composer.api.Citations``, shared with every WeChat output)."""
-    from composer.api import MarkdownWriter, markdown_node_text
+    from composer.api import CitingWriter, MarkdownWriter
 
-    class WechatWriter(MarkdownWriter):
+    class WechatWriter(CitingWriter, MarkdownWriter):
         hard_break = "\n"
         max_list_depth = 2
         ESCAPE = re.compile(r"([\\`*\[\]$~])")
 
-        def span(self, node) -> str:
-            if node.type == "link" and node.info != "bare":
-                title = node.attrs.get("title") or markdown_node_text(node)
-                return self.cite_link(self.inline(node), str(node.attrs.get("href", "")), title)
-            return super().span(node)
-
-        def cite_link(self, text: str, url: str, title: str) -> str:
-            """``text`` (Markdown) with its citation number; ``title`` is plain text."""
-            if api.weixin_link(url):
-                return self.link(text, url, "")
-            n = citations.link(title, url)
-            if n is None:
-                return self.bare_url(url)
+        def reference(self, text: str, n: int) -> str:
             return f"{text}<sup>[{n}]</sup>"
 
         def bare_url(self, url: str) -> str:
@@ -62,7 +50,9 @@ def wechat_writer(citations, image_word: str = "image"):
         def heading(self, level: int, text: str) -> str:
             return space_bare_urls(super().heading(level, text))
 
-    return WechatWriter()
+    writer = WechatWriter()
+    writer.citations = citations
+    return writer
 
 
 def space_bare_urls(text: str) -> str:

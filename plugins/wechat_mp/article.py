@@ -16,7 +16,7 @@ import html
 import re
 
 from composer import api
-from composer.api import MarkdownWriter, markdown_node_text
+from composer.api import CitingWriter, MarkdownWriter
 
 FORMAT = "wechat.html"
 PAGE = "issue.wechat.html.j2"
@@ -28,7 +28,7 @@ def attr(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-class HtmlWriter(MarkdownWriter):
+class HtmlWriter(CitingWriter, MarkdownWriter):
     """Markdown bodies as inline-styled HTML (``s``: the theme's styles), numbering
     links with ``citations`` in the order wechat.md's writer does."""
 
@@ -112,20 +112,9 @@ class HtmlWriter(MarkdownWriter):
         return out
 
     def span(self, node) -> str:
-        if node.type == "softbreak":
-            return "<br>"
-        if node.type == "link" and node.info != "bare":
-            title = node.attrs.get("title") or markdown_node_text(node)
-            return self.cite_link(self.inline(node), str(node.attrs.get("href", "")), title)
-        return super().span(node)
+        return "<br>" if node.type == "softbreak" else super().span(node)
 
-    def cite_link(self, text: str, url: str, title: str) -> str:
-        """``text`` (HTML) live when WeChat keeps the link, else numbered."""
-        if api.weixin_link(url):
-            return self.link(text, url, "")
-        n = self.citations.link(title, url)
-        if n is None:
-            return self.bare_url(url)
+    def reference(self, text: str, n: int) -> str:
         return text + self.tag("sup", "sup", f"[{n}]")
 
     def link(self, text: str, url: str, title: str) -> str:
