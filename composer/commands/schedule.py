@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from composer.errors import ConfigError, UsageError, UserError
+from composer.errors import UsageError, UserError
 from composer.support.crontab import CronError, fire_times, make_trigger
 from composer.support.state import State, state_file
 from composer.support.text import mask_urls
@@ -47,12 +47,11 @@ def load_schedule(app) -> Schedule:
     try:
         trigger = make_trigger(config.cron, zone)
     except CronError as exc:
-        from composer.support.config import line_of
+        from composer.support.config import key_error, read_toml
         from composer.support.workspace import CONFIG_NAME
 
         path = app.workspace / CONFIG_NAME
-        line = line_of(path.read_text(encoding="utf-8-sig"), "schedule", "cron")
-        raise ConfigError(f"{path}:{line}: [schedule] cron: {exc}") from None
+        raise key_error(path, read_toml(path)[1], "schedule", "cron", str(exc)) from None
     return Schedule(
         config.cron, zone, config.action, dt.timedelta(hours=config.catch_up_hours), trigger
     )

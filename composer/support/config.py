@@ -102,9 +102,13 @@ def load_core(path: Path | None) -> tuple[Settings, dict[str, Any], str]:
         try:
             cron_fields(schedule.cron)
         except CronError as exc:
-            line = line_of(text, "schedule", "cron")
-            raise ConfigError(f"{path}:{line}: [schedule] cron: {exc}") from None
+            raise key_error(path, text, "schedule", "cron", str(exc)) from None
     return settings, data, text
+
+
+def key_error(path: Path | None, text: str, table: str, key: str, message: str) -> ConfigError:
+    """``file:line: [table] key: message``, the line being the key's in composer.toml."""
+    return ConfigError(f"{path}:{line_of(text, table, key)}: [{table}] {key}: {message}")
 
 
 def _check_timezone(zone: str, table: str, path: Path, text: str) -> None:
@@ -113,8 +117,7 @@ def _check_timezone(zone: str, table: str, path: Path, text: str) -> None:
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        line = line_of(text, table, "timezone")
-        raise ConfigError(f"{path}:{line}: [{table}] timezone: unknown timezone {zone!r}") from None
+        raise key_error(path, text, table, "timezone", f"unknown timezone {zone!r}") from None
 
 
 def check_newsletter(
