@@ -99,6 +99,7 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     # network, with the network policy
     "http_client": ("composer.support.http", "client"),
     "fetch": "composer.support.http",
+    "http_request": ("composer.support.http", "request"),
     "http_get": ("composer.support.http", "get"),
     "FetchError": "composer.support.http",
     "HTTPError": "composer.support.http",

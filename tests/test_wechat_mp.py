@@ -103,6 +103,8 @@ class StandIn:
         self.uploaded: list[bytes] = []
         self.image_urls: list[str] = []
         self.counter = 0
+        self.redirect: tuple[int, str] | None = None  # (status, Location) for every call
+        self.lose_answer = ""  # a path whose work is done but whose answer is garbled
 
     def next(self, prefix: str) -> str:
         self.counter += 1
@@ -124,7 +126,13 @@ class StandIn:
             "form": dict(request.form),
         }
         self.log.append(record)
+        if self.redirect:
+            status, location = self.redirect
+            return Response("", status, headers={"Location": location})
         answer = self.answer(request.path, record)
+        if request.path == self.lose_answer:
+            self.lose_answer = ""
+            return Response(b"\x00 the connection broke", 200, content_type="application/json")
         return Response(
             json.dumps(answer, ensure_ascii=False), 200, content_type="application/json"
         )
@@ -192,6 +200,15 @@ class StandIn:
         if media_id not in self.drafts:
             return {"errcode": 40007, "errmsg": "invalid media_id"}
         return {"news_item": [self.drafts[media_id]]}
+
+    def draft_batchget(self, record: dict) -> dict:
+        import time
+
+        items = [
+            {"media_id": m, "content": {"news_item": [a]}, "update_time": int(time.time())}
+            for m, a in reversed(self.drafts.items())
+        ]
+        return {"total_count": len(items), "item_count": len(items), "item": items}
 
     def draft_update(self, record: dict) -> dict:
         body = json.loads(record["body"])
@@ -832,3 +849,102 @@ def test_the_scheduled_run_fills_the_draft_box(pushed_ws, standin):
     [draft] = standin.drafts.values()
     assert "2026-W49" in draft["title"] and "长上下文怎么评测" in draft["content"]
     assert draft["content_source_url"] == "https://weekly.test/weekly/2026-W49/"
+
+
+# -- what a review found ---------------------------------------------------------------
+def test_an_api_redirect_is_refused_and_the_secret_goes_nowhere_else(pushed_ws, standin):
+    from pytest_httpserver import HTTPServer
+
+    elsewhere = HTTPServer(host="127.0.0.1", port=0)
+    elsewhere.expect_request(re.compile(".*")).respond_with_data("{}")
+    elsewhere.start()
+    try:
+        target = f"http://127.0.0.1:{elsewhere.port}/cgi-bin/stable_token"
+        for status in (307, 308, 302):
+            standin.redirect = (status, target)
+            result = send(pushed_ws)
+            assert result.returncode == 1
+            assert (
+                f"HTTP {status}: a redirect to" in result.stderr
+                and "check api_url" in result.stderr
+            )
+        assert elsewhere.log == [] and standin.drafts == {}
+    finally:
+        elsewhere.clear()
+        elsewhere.stop()
+
+
+def test_a_draft_add_whose_answer_was_lost_is_found_not_added_twice(pushed_ws, standin):
+    standin.lose_answer = "/cgi-bin/draft/add"  # the draft is made, the answer never comes
+    first = send(pushed_ws)
+    assert first.returncode == 1 and len(standin.drafts) == 1
+    again = send(pushed_ws)
+    assert again.returncode == 0, again.stderr
+    assert len(standin.drafts) == 1 and len(standin.calls("/cgi-bin/draft/add")) == 1
+    assert standin.calls("/cgi-bin/draft/batchget") and standin.calls("/cgi-bin/draft/update")
+
+
+def test_check_counts_the_images_wechat_addresses(pushed_ws, standin, run):
+    """An article under the limit as rendered, over it once its images' addresses are
+    WeChat's (~120 characters each, counted as 200): check refuses it before any call."""
+    from composer.plugins.wechat_mp.article import article_of
+
+    notes = pushed_ws / ISSUE / "notes"
+    for old in notes.iterdir():
+        old.unlink()
+    images = "".join(f"![图{n}]({standin.url}/img/ring.png?n={n})\n\n" for n in range(20))
+
+    def article(filler: str) -> str:
+        (notes / "big.md").write_text(f"## 长文\n\n{filler}\n\n{images}", encoding="utf-8")
+        assert run(
+            "draft", "-w", pushed_ws, "--issue", ISSUE, "--offline", "--force"
+        ).returncode in (0, 1)
+        return article_of((pushed_ws / ISSUE / "out" / "wechat.html").read_text("utf-8"))
+
+    base = len(article("开头。"))
+    assert len(article("字" * (18_500 - base) + "。")) < 20_000
+    checked = run("check", "-w", pushed_ws, ISSUE)
+    assert checked.returncode == 1 and "[size]" in checked.stderr
+    assert standin.log == []
+
+
+@pytest.mark.parametrize("expires_in", ["abc", [1], "nan", 1e400, -5])
+def test_an_unbelievable_token_life_is_not_cached_and_not_a_crash(pushed_ws, standin, expires_in):
+    standin.expires_in = expires_in
+    result = send(pushed_ws)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and len(standin.drafts) == 1
+
+
+def test_an_errmsg_is_one_short_line(pushed_ws, standin):
+    standin.fail["/cgi-bin/draft/add"] = (45009, "quota\nError: wechat: sent OK" + "x" * 5000)
+    result = send(pushed_ws)
+    errors = [ln for ln in result.stderr.splitlines() if "sent OK" in ln]
+    assert result.returncode == 1 and len(errors) == 1 and errors[0].startswith("Error:")
+    assert len(result.stderr) < 2000
+
+
+def test_a_cover_that_is_no_image_and_a_gif_in_the_article_are_refused_by_check(
+    pushed_ws, standin, run
+):
+    (pushed_ws / "cover.png").write_bytes(b"not an image at all")
+    note = pushed_ws / ISSUE / "notes" / "06-rich.md"
+    note.write_text(
+        note.read_text("utf-8") + f"\n![动图]({standin.url}/img/spin.gif)\n", encoding="utf-8"
+    )
+    assert run("draft", "-w", pushed_ws, "--issue", ISSUE, "--offline", "--force").returncode == 0
+    checked = run("check", "-w", pushed_ws, ISSUE)
+    assert checked.returncode == 1
+    assert "cover: cover.png is not a jpg, png, gif or bmp image" in checked.stderr
+    assert "spin.gif: uploadimg takes only jpg or png" in checked.stderr
+    assert send(pushed_ws).returncode == 1 and standin.log == []
+
+
+def test_disabling_the_plugin_with_its_table_left_is_a_warning(pushed_ws, standin, run):
+    config = pushed_ws / "composer.toml"
+    config.write_text(
+        config.read_text("utf-8").replace("disable = []", 'disable = ["wechat_mp"]'), "utf-8"
+    )
+    result = run("draft", "-w", pushed_ws, "--issue", ISSUE, "--offline", "--force")
+    assert result.returncode == 0, result.stderr
+    assert "[delivery.wechat]" in result.stderr and "ignored" in result.stderr

@@ -212,6 +212,8 @@ def validate_plugin_tables(
         if model is None:
             line = line_of(text, key, None)
             plugin = absent.get(key) or absent.get(key.split(".")[0])
+            if not plugin and key.startswith("delivery.") and set(absent.values()):
+                plugin = f"a delivery target of {' or '.join(sorted(set(absent.values())))}"
             if plugin and report is not None:
                 report.warn(f"{path}:{line}", f"[{key}] belongs to {plugin}: ignored")
                 continue

@@ -130,16 +130,42 @@ def fetch(
     at the next decoding step. A 4xx/5xx answer is returned, not raised, so callers
     can read error bodies. A refused address or an oversized body raises FetchError.
     """
+    return request(
+        session, "GET", url, timeout, max_bytes, headers=headers, params=params, stop=stop
+    )
+
+
+def request(
+    session,
+    method: str,
+    url: str,
+    timeout: float,
+    max_bytes: int,
+    *,
+    follow_redirects: bool = True,
+    headers: dict[str, str] | None = None,
+    params: dict | None = None,
+    content: bytes | None = None,
+    files: dict | None = None,
+    stop: threading.Event | None = None,
+) -> Fetched:
+    """One request with :func:`fetch`'s bounds: the answer whole within ``timeout``
+    seconds and ``max_bytes`` decoded. With ``follow_redirects=False`` (an API call:
+    a redirect would re-send the request, and its secrets, elsewhere) a 3xx answer is
+    returned as it is. Every failure of the transport is a FetchError."""
     httpx = import_httpx()
     check_url(url)
     budget = Budget(max_bytes, timeout, stop)
     try:
         with session.stream(
-            "GET",
+            method,
             url,
             headers=headers or {},
             params=params,
+            content=content,
+            files=files,
             timeout=timeout,
+            follow_redirects=follow_redirects,
             extensions={BUDGET: budget},
         ) as response:
             chunks = [] if response.status_code == 304 else list(response.iter_raw())
@@ -155,7 +181,7 @@ def fetch(
         raise FetchError(f"more than {MAX_REDIRECTS} redirects (a redirect loop?)") from None
     except httpx.TimeoutException:
         raise FetchError(f"timed out after {timeout:g} s") from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise FetchError(f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
 
 

@@ -12,18 +12,25 @@
   it is no longer valid (40001, 40014, 42001).
 - Nothing here prints or stores the secret or a token; every message passes
   :meth:`WechatApi.mask`, and httpx's own log lines have the token masked.
+- A call never follows a redirect (it would re-send the secret or the content
+  elsewhere); each answer must arrive whole within ``timeout`` seconds and 5 MB.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import re
+import time
 
 from composer import api
 
 TOKEN_ERRORS = {40001, 40014, 42001}
 TOKEN_PATH = "/cgi-bin/stable_token"
+ANSWER_MAX = 5_000_000
+TOKEN_LIFE = 7200.0  # seconds, the documented life of a token (and the most we believe)
+FRESH_S = 5.0  # a token this young that is refused will not be better fetched again
 MASKED = re.compile(r"(access_token=)[^&\s\"']+")
 
 
@@ -60,7 +67,7 @@ class WechatApi:
         self.app_id, self.secret, self.tokens, self.timeout = app_id, secret, tokens, timeout
         self._token: str | None = None
         self._seen: set[str] = set()  # every token this run held, masked in messages
-        self._fetched = False  # a token fetched in this run is not fetched again
+        self._fetched_at = -math.inf  # when this run last fetched a token (monotonic)
         _mask_http_logs()
 
     def mask(self, text: str) -> str:
@@ -83,9 +90,9 @@ class WechatApi:
         token = str(answer.get("access_token") or "")
         if not token:
             raise ApiError(TOKEN_PATH, None, "the answer has no access_token")
-        self._token, self._fetched = token, True
+        self._token, self._fetched_at = token, time.monotonic()
         self._seen.add(token)
-        self.tokens.put(token, float(answer.get("expires_in") or 7200))
+        self.tokens.put(token, _life(answer.get("expires_in")))
         return token
 
     # -- calls ---------------------------------------------------------------------
@@ -101,12 +108,13 @@ class WechatApi:
         return self._with_token(path, params, lambda q: self._post(path, None, {}, q, files))
 
     def _with_token(self, path: str, params: dict | None, send) -> dict:
+        token = self.token()  # its own failure is not a refused token
         try:
-            return send({**(params or {}), "access_token": self.token()})
+            return send({**(params or {}), "access_token": token})
         except ApiError as exc:
-            if exc.code not in TOKEN_ERRORS or self._fetched:
+            if exc.code not in TOKEN_ERRORS or time.monotonic() - self._fetched_at < FRESH_S:
                 raise
-        self.tokens.drop()  # refused although cached: fetch a new one, try once more
+        self.tokens.drop()  # it expired or was replaced: fetch a new one, try once more
         return send({**(params or {}), "access_token": self.token(fresh=True)})
 
     @staticmethod
@@ -114,29 +122,49 @@ class WechatApi:
         return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
     def _post(self, path, body, headers, params=None, files=None) -> dict:
-        url = self.base + path
         try:
-            response = self.session.post(
-                url, content=body, headers=headers, params=params, files=files
+            got = api.http_request(
+                self.session,
+                "POST",
+                self.base + path,
+                self.timeout,
+                ANSWER_MAX,
+                follow_redirects=False,
+                headers=headers,
+                params=params,
+                content=body,
+                files=files,
             )
-            raw = response.read()
         except api.FetchError as exc:
             raise ApiError(path, None, self.mask(str(exc))) from None
-        except api.HTTPError as exc:
-            raise ApiError(path, None, self.mask(f"{type(exc).__name__}: {exc}")) from None
-        if response.status_code != 200:
-            raise ApiError(path, None, f"HTTP {response.status_code}")
+        if 300 <= got.status < 400:
+            where = api.mask_url(got.headers.get("location", "?"))
+            raise ApiError(path, None, f"HTTP {got.status}: a redirect to {where} (check api_url)")
+        if got.status != 200:
+            raise ApiError(path, None, f"HTTP {got.status}")
         try:
-            answer = json.loads(raw.decode("utf-8"))
+            answer = json.loads(got.content.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise ApiError(path, None, "the answer is not JSON") from None
         if not isinstance(answer, dict):
             raise ApiError(path, None, "the answer is not a JSON object")
         code = answer.get("errcode", 0)
         if code not in (0, None):
-            message = self.mask(str(answer.get("errmsg", "")))
-            raise ApiError(path, int(code) if str(code).lstrip("-").isdigit() else -1, message)
+            message = self.mask(api.clean_line(str(answer.get("errmsg", "")), 300))
+            if not (isinstance(code, int) or str(code).lstrip("-").isdigit()):
+                raise ApiError(path, None, f"an unexpected answer (errcode {str(code)[:20]!r})")
+            raise ApiError(path, int(code), message)
         return answer
+
+
+def _life(value) -> float:
+    """``expires_in`` as seconds a token may be cached: at most 7200, and 0 (not
+    cached) when it is not a positive finite number."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return min(seconds, TOKEN_LIFE) if math.isfinite(seconds) and seconds > 0 else 0.0
 
 
 JSON = "application/json; charset=utf-8"

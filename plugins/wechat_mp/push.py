@@ -29,6 +29,7 @@ OUTPUT = "wechat.html"
 IMAGE_MAX = 1024 * 1024 - 1  # uploadimg: jpg/png "大小必须在1MB以下"
 COVER_MAX = 10 * 1024 * 1024  # add_material image: 10 MB, bmp/png/jpeg/jpg/gif
 COVER_TYPES = (".jpg", ".jpeg", ".png", ".gif", ".bmp")
+COVER_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
 IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")', re.I)
 WECHAT_CDN = re.compile(r"(^|\.)(qpic\.cn|qlogo\.cn)$", re.I)
 
@@ -128,12 +129,27 @@ def digest_of(issue) -> str:
     return ""
 
 
+WECHAT_URL = "x" * 200  # an image's address once uploaded (mmbiz.qpic.cn/...: ~120 characters)
+
+
+def uploaded_size(plan: Plan) -> str:
+    """The article as it will be sent: every image's address a WeChat one."""
+    return IMG_SRC.sub(
+        lambda m: (
+            m.group(1) + WECHAT_URL + m.group(3)
+            if html.unescape(m.group(2)) in plan.images
+            else m.group(0)
+        ),
+        plan.article,
+    )
+
+
 def limit_problems(plan: Plan) -> list[api.Problem]:
     """What the draft API would refuse, before anything is sent."""
     from composer.plugins.wechat_mp.rules import MAX_TITLE, size_problem
 
     out = []
-    too_big = size_problem(plan.article, blocking=True)
+    too_big = size_problem(uploaded_size(plan), blocking=True)
     if too_big is not None:
         out.append(too_big)
     if len(plan.title) > MAX_TITLE:
@@ -150,6 +166,20 @@ def limit_problems(plan: Plan) -> list[api.Problem]:
     elif plan.cover.stat().st_size > COVER_MAX:
         message = f"[delivery.wechat] cover: {plan.cover.name} is over 10 MB (the API's limit)"
         out.append(api.Problem("config", "wechat-cover", message))
+    elif not plan.cover.read_bytes()[:8].startswith(COVER_MAGIC):
+        message = f"[delivery.wechat] cover: {plan.cover.name} is not a jpg, png, gif or bmp image"
+        out.append(api.Problem("config", "wechat-cover", message))
+    for url in plan.images:
+        path = urlsplit(url).path.lower()
+        if urlsplit(url).scheme not in ("http", "https"):
+            message = f"image {url[:60]}: only http(s) images can be uploaded to WeChat"
+            out.append(api.Problem(OUTPUT, "wechat-image", message))
+        elif path.endswith((".gif", ".webp", ".svg", ".bmp", ".tif", ".tiff", ".avif")):
+            message = (
+                f"image {api.mask_url(url)[:80]}: uploadimg takes only jpg or png "
+                "(under 1 MB): convert it, or link it instead of showing it"
+            )
+            out.append(api.Problem(OUTPUT, "wechat-image", message))
     if len(plan.source_url.encode()) > 1024:
         message = "content_source_url is over 1 KB (the API's limit)"
         out.append(api.Problem("config", "wechat-source-url", message))
