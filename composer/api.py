@@ -113,6 +113,7 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     # composer.toml values (Annotated constraints for config models)
     "Within": "composer.support.constraints",
     "HttpURL": "composer.support.constraints",
+    "EmailAddress": "composer.support.constraints",
     "SectionName": "composer.support.constraints",
     # commands
     "workspace_option": "composer.commands.common",

@@ -78,7 +78,7 @@ class WebhookConfig:
     """``[delivery.webhook]``: POST the issue's metadata and output paths as JSON."""
 
     __pydantic_config__ = {"extra": "forbid"}
-    url: str
+    url: Annotated[str, api.HttpURL()]
     timeout: Annotated[float, api.Within(0, 600, above=True)] = 15.0
 
 

@@ -47,7 +47,7 @@ class HugoRenderer:
             esc=writer.escape,
             plain=writer.plain,
         )
-        return {"post.md": api.dump_front_matter(meta) + "\n" + api.squeeze(body)}
+        return {"post.md": api.dump_front_matter(meta, escape_tags=True) + "\n" + api.squeeze(body)}
 
 
 def post_rules(md: str) -> list[api.Problem]:

@@ -72,3 +72,27 @@ from = "AI 周报 <editor@weekly.test>"
 to = ["review@weekly.test", "second@weekly.test"]
 {extra}""",
     )
+
+
+class StallingInbox(Inbox):
+    """Keeps the message, then does not answer DATA for ``stall`` seconds (the client
+    times out first): whether it was sent is unknown to the client."""
+
+    def __init__(self, stall: float) -> None:
+        super().__init__()
+        self.stall = stall
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        import asyncio
+
+        self.envelopes.append(envelope)
+        await asyncio.sleep(self.stall)
+        return "250 Message accepted"
+
+
+def start_stalling_server(stall: float) -> Controller:
+    inbox = StallingInbox(stall)
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    controller.inbox = inbox
+    return controller

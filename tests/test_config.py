@@ -105,6 +105,14 @@ def one_error_line(result) -> str:
             ":2: [newsletter] sections: no section type named 'paper' (did you mean papers?",
         ),
         (
+            '[newsletter]\ntitle = "x"\nsections = ["papers", "qa", "papers"]\n',
+            ":3: [newsletter] sections: 'papers' listed twice (once each)",
+        ),
+        (
+            '[newsletter]\ntitle = "x"\n\n' + EMAIL.replace('"a@', '"a@b@'),
+            "[delivery.email] from: ",
+        ),
+        (
             '[newsletter]\nsections = [\n  "papers",\n  "linkz",\n]\n',
             ":4: [newsletter] sections: no section type named 'linkz' (did you mean links?",
         ),

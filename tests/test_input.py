@@ -72,19 +72,60 @@ def test_files_that_look_like_notes_but_are_not_read_are_named(run, ws):
     put(ws, "note/x.txt", LINKS.format("typo"))  # a misspelt folder
     put(ws, "notes/sub/y.md", LINKS.format("nested"))
     put(ws, "notes/README", LINKS.format("noext"))  # text without an extension
+    put(ws, "notes/b.mdown", LINKS.format("mdown"))  # text with another extension
     put(ws, "notes/photo", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)  # not text: not a note
     put(ws, "notes/.a.md.swp", b"\x00" * 10)  # hidden: an editor's file
     put(ws, "notes/a.md~", LINKS.format("backup"))
     result = run("draft", "--issue", ISSUE, "--offline", "-w", ws)
     assert result.returncode == 0, result.stderr
     named = "\n".join(warnings(result))
-    for rel in ("papers.md", "note/x.txt", "notes/sub/y.md", "notes/README"):
+    for rel in ("papers.md", "note/x.txt", "notes/sub/y.md", "notes/README", "notes/b.mdown"):
         assert f"warning: {ISSUE}/{rel}: not read" in named
     assert f"notes are read only from {ISSUE}/notes/: move it there" in named
-    assert "rename it README.md" in named
+    assert "rename it README.md" in named and "rename it b.md" in named
     assert "photo" not in named and ".swp" not in named and "a.md~" not in named
-    assert len(warnings(result)) == 4
+    assert len(warnings(result)) == 5
     assert "https://a.test/a" in issue_md(ws) and "outside" not in issue_md(ws)
+
+
+def test_a_notes_front_matter_reaches_the_issue_and_a_contradiction_is_named(run, ws):
+    front = "---\ntitle: 编辑自己的标题\nauthor: 张三\nsummary: 重要的说明文字在这里\n---\n"
+    put(ws, "notes/a.md", front + LINKS.format("a"))
+    put(ws, "notes/b.md", "---\ntitle: 另一个标题\nissue: 2026-W01\n---\n" + LINKS.format("b"))
+    result = run("draft", "--issue", ISSUE, "-w", ws, "--offline")
+    assert result.returncode == 0, result.stderr
+    head = issue_md(ws).split("\n---\n", 1)[0]
+    for said in ('title: "编辑自己的标题"', 'author: "张三"', 'summary: "重要的说明文字在这里"'):
+        assert said in head
+    assert f'issue: "{ISSUE}"' in head and "另一个标题" not in head
+    post = (ws / ISSUE / "out" / "post.md").read_text(encoding="utf-8")
+    assert "编辑自己的标题" in post and "重要的说明文字在这里" in post
+    named = "\n".join(warnings(result))
+    assert f"{ISSUE}/notes/b.md: says title: 另一个标题, but {ISSUE}/notes/a.md said" in named
+    assert f"{ISSUE}/notes/b.md: says issue: 2026-W01, but it is a note of {ISSUE}" in named
+
+
+def test_a_note_that_is_a_pipe_or_a_device_is_named_and_skipped(run, ws):
+    put(ws, "notes/a.md", LINKS.format("a"))
+    os.mkfifo(ws / ISSUE / "notes" / "fifo.md")  # nobody writes: reading it would hang
+    (ws / ISSUE / "notes" / "zero.md").symlink_to("/dev/zero")  # would never end
+    result = run("draft", "--issue", ISSUE, "--offline", "-w", ws)
+    assert result.returncode == 0, result.stderr
+    for name in ("fifo.md", "zero.md"):
+        (warning,) = [w for w in warnings(result) if name in w]
+        assert "not a regular file" in warning and "skipped" in warning
+    assert "https://a.test/a" in issue_md(ws)
+
+
+def test_a_note_too_large_to_be_a_digest_is_named_and_skipped(run, ws):
+    from composer.pipeline.parse import MAX_SOURCE_BYTES
+
+    put(ws, "notes/a.md", LINKS.format("a"))
+    put(ws, "notes/huge.md", b"- https://x.test/ " + b"x" * MAX_SOURCE_BYTES)
+    result = run("draft", "--issue", ISSUE, "--offline", "-w", ws)
+    assert result.returncode == 0, result.stderr
+    (warning,) = [w for w in warnings(result) if "huge.md" in w]
+    assert "larger than 8 MB" in warning and "skipped" in warning
 
 
 @pytest.mark.parametrize(
@@ -443,3 +484,25 @@ def test_each_os_error_says_what_to_do(code, hint):
     message, said, exit_code = describe_os_error(OSError(code, os.strerror(code), "/w/out/x"))
     assert message == f"/w/out/x: {os.strerror(code)}"
     assert hint in said and exit_code == 1
+
+
+def test_adds_at_once_each_reach_the_inbox(ws):
+    """Several `composer add` at once: one waits for the other, no link is lost."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, COMPOSER_PLUGINS="builtins")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "composer", "add", f"https://l{n}.lab.cn/x", "--offline"]
+            + ["--issue", ISSUE, "-w", str(ws)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for n in range(4)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    text = inbox(ws).decode("utf-8")
+    assert all(f"https://l{n}.lab.cn/x" in text for n in range(4))

@@ -43,8 +43,12 @@ def test_every_sample_renders_losslessly(sample, run, tmp_path):
     assert [str(p) for p in problems] == []
 
 
+# markup-like text an editor writes (a title with <Weekly>, an HTML comment) stays text
+TAGGY = SAMPLES[0].parent.parent / "corpus" / "markup-in-title.txt"
+
+
 @pytest.mark.skipif(not (SHARED_TOOLS / "fidelity.py").exists(), reason="../shared/tools absent")
-@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("sample", [*SAMPLES, TAGGY], ids=lambda p: p.name)
 def test_shared_fidelity_tool_agrees(sample, run, tmp_path):
     out = tmp_path / "out"
     assert run("render", sample, "--out", out).returncode == 0

@@ -277,7 +277,8 @@ def test_a_week_without_notes_is_blocked_and_not_retried(run, workspace, smtp):
     assert blocked.returncode == 1 and "Traceback" not in blocked.stderr
     status = (
         "2026-W49: blocked: the issue has no items: nothing to send (1 blocking problem); "
-        "fix it and run composer send 2026-W49"
+        "fix it (in issue.md, then `composer render 2026-W49`; or in the notes, then "
+        "`composer draft --issue 2026-W49 --force`) and run `composer send 2026-W49`"
     )
     assert status in blocked.stderr
     assert smtp.inbox.envelopes == [] and runs(ws)["2026-W49"][0] == "blocked"
@@ -319,3 +320,57 @@ def test_a_draft_only_week_without_notes_is_drafted(run, workspace):
     result = run("schedule", "-w", ws, "--once", "--at", "2026-12-04T09:00:30")
     assert result.returncode == 0, result.stderr
     assert runs(ws)["2026-W49"] == ("ok", "drafted")
+
+
+def test_a_cron_that_never_fires_is_refused(run, workspace):
+    ws = schedule_ws(workspace, cron="0 9 30 2 *")  # the 30th of February
+    result = run("schedule", "-w", ws, "--next", "1")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "[schedule] cron '0 9 30 2 *' never fires" in result.stderr
+
+
+def test_a_fire_time_a_clock_change_skips_is_named(run, workspace):
+    ws = schedule_ws(workspace, cron="30 2 * * sun")
+    config = ws / "composer.toml"
+    config.write_text(config.read_text() + 'timezone = "Europe/Berlin"\n', encoding="utf-8")
+    result = run("schedule", "-w", ws, "--next", "1", "--at", "2027-03-01T10:00")
+    assert result.returncode == 0, result.stderr
+    (warning,) = [ln for ln in result.stderr.splitlines() if ln.startswith("warning:")]
+    assert "[schedule] cron" in warning and "Europe/Berlin" in warning
+    assert "2027-03-28" in warning and "the clocks change" in warning
+    config.write_text(config.read_text().replace("30 2 * * sun", "30 9 * * sun"), "utf-8")
+    quiet = run("schedule", "-w", ws, "--next", "1", "--at", "2027-03-01T10:00")
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr
+
+
+def test_a_first_start_recorded_in_the_future_starts_now(run, workspace):
+    ws = schedule_ws(workspace)
+    notes_for(ws, "2026-W49")
+    assert run("schedule", "-w", ws, "--once", "--at", "2027-06-01T10:00").returncode == 0
+    back = run("schedule", "-w", ws, "--once", "--at", "2026-12-01T10:00")
+    assert back.returncode == 0, back.stderr
+    assert "first start was recorded as 2027-06-01T10:00:00+08:00: now instead" in back.stderr
+    due = run("schedule", "-w", ws, "--once", "--at", "2026-12-04T09:00:30")
+    assert due.returncode == 0, due.stderr
+    assert runs(ws)["2026-W49"][0] == "ok"
+
+
+def test_a_failing_renderer_blocks_the_week_and_is_not_retried(run, workspace, smtp):
+    from test_send_safety import LOUD
+
+    ws = schedule_ws(workspace, action="draft+send")
+    configure_smtp(ws, smtp.port)
+    notes_for(ws, "2026-W49")
+    (ws / "plugins").mkdir()
+    (ws / "plugins" / "loudplugin.py").write_text(LOUD, encoding="utf-8")
+    config = ws / "composer.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("local = []", 'local = ["plugins/loudplugin.py"]'), "utf-8")
+    assert run("schedule", "-w", ws, "--once", "--at", "2026-12-01T10:00").returncode == 0
+    blocked = run("schedule", "-w", ws, "--once", "--at", "2026-12-04T09:00:30")
+    assert blocked.returncode == 1 and "Traceback" not in blocked.stderr
+    outcome, detail = runs(ws)["2026-W49"]
+    assert outcome == "blocked" and "renderer exploded" in detail
+    later = run("schedule", "-w", ws, "--once", "--at", "2026-12-04T09:30")
+    assert later.returncode == 1 and "2026-W49: blocked: " in later.stderr
+    assert smtp.inbox.envelopes == []

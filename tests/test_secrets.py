@@ -106,13 +106,23 @@ def guarded_send(ws: Path, cwd: Path):
 
 def test_plain_text_auth_to_another_host_is_refused_before_connecting(drafted, tmp_path):
     smtp_table(drafted, "smtp.invalid", 587)  # resolves nowhere; the guard stops any lookup
-    result = guarded_send(drafted, tmp_path)
+    result = guarded_send(drafted, tmp_path)  # `check` refuses it: a blocking problem
     assert result.returncode == 1
     assert (
-        "Error: email: smtp.invalid:587: refusing to send the password unencrypted: "
+        "[insecure-auth] [delivery.email] refusing to send the password unencrypted: "
         "set starttls = true or ssl = true (or allow_insecure_auth = true if you must)"
     ) in result.stderr
     assert "test guard" not in result.stderr  # no name was looked up
+    [forced] = together(
+        ("send", ISSUE, "-w", drafted, "--force"),
+        cwd=tmp_path,
+        env={"COMPOSER_SMTP_PASSWORD": SMTP_PASSWORD},
+    )
+    assert forced.returncode == 1  # --force passes check; the deliverer still refuses
+    assert (
+        "Error: email: smtp.invalid:587: refusing to send the password unencrypted"
+    ) in forced.stderr
+    assert "test guard" not in forced.stderr
 
 
 def test_allow_insecure_auth_lets_it_through(drafted, smtp, tmp_path):

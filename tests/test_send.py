@@ -43,6 +43,21 @@ def test_send_delivers_a_lossless_multipart_message(run, drafted, smtp):
     assert text.get_content() == (out / "email.txt").read_text(encoding="utf-8")
 
 
+def test_the_subject_is_one_line_and_keeps_an_emoji_whole(run, drafted, smtp):
+    issue_md = drafted / ISSUE / "issue.md"
+    text = issue_md.read_text(encoding="utf-8")
+    title = "第47期 👩\u200d💻 周报\u2028第二行\u202e反转"
+    issue_md.write_text(text.replace(f'title: "AI 研究周报 {ISSUE}"', f'title: "{title}"', 1))
+    assert title in issue_md.read_text(encoding="utf-8")
+    assert run("render", ISSUE, "-w", drafted).returncode == 0
+    configure_smtp(drafted, smtp.port)
+    result = run("send", ISSUE, "-w", drafted)
+    assert result.returncode == 0, result.stderr
+    [envelope] = smtp.inbox.envelopes
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert message["Subject"] == "第47期 👩\u200d💻 周报 第二行反转"
+
+
 def test_one_click_unsubscribe_headers_with_an_https_url(run, drafted, smtp):
     config = drafted / "composer.toml"
     config.write_text(
@@ -193,6 +208,30 @@ def test_a_bad_delivery_key_names_file_line_and_plugin(run, drafted):
     assert result.returncode == 2
     assert "unknown key 'smtp_prot' in [delivery.email]" in result.stderr
     assert "composer.toml:" in result.stderr and "(plugin email)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ('reply_to = "a@weekly.test, b@weekly.test"', "not one email address (one per entry)"),
+        ('reply_to = "a@weekly.test\\nBcc: spy@evil.test"', "it contains a line break"),
+        ('reply_to = "nobody"', "not an email address like editor@example.org"),
+    ],
+)
+def test_an_address_that_is_not_one_address_is_a_config_error(run, drafted, extra, expected):
+    configure_smtp(drafted, 25, extra + "\n")
+    result = run("send", ISSUE, "-w", drafted)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr and "reply_to" in result.stderr
+    assert "composer.toml:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_to_that_is_not_one_address_sends_nothing(run, drafted, smtp):
+    configure_smtp(drafted, smtp.port)
+    result = run("send", ISSUE, "-w", drafted, "--to", "me@weekly.test\r\nBcc: spy@evil.test")
+    assert result.returncode == 2
+    assert "--to " in result.stderr and "it contains a line break" in result.stderr
+    assert smtp.inbox.envelopes == []
 
 
 @pytest.mark.parametrize("mode", ["starttls", "ssl"])

@@ -63,7 +63,8 @@ to = ["review@example.org"]
     scheduled = run("schedule", "-w", ws, "--once", "--at", f"{wednesday.isoformat()}:30")
     assert scheduled.returncode == 1
     assert f"{week}: blocked: " in scheduled.stderr
-    assert f"(4 blocking problems); fix it and run composer send {week}" in scheduled.stderr
+    assert "(4 blocking problems); fix it (in issue.md, then" in scheduled.stderr
+    assert f"and run `composer send {week}`" in scheduled.stderr
     assert smtp.inbox.envelopes == []
 
     forced = run("send", "-w", ws, week, "--force")
@@ -111,6 +112,61 @@ def test_a_placeholder_unsubscribe_address_is_blocking(run, sendable, smtp, addr
     send = run("send", "-w", sendable, ISSUE)
     assert send.returncode == 1
     assert f"[placeholder] [newsletter] unsubscribe_url = '{address}'" in send.stderr
+    assert smtp.inbox.envelopes == []
+
+
+@pytest.mark.parametrize(
+    ("line", "rule", "said"),
+    [
+        ("- TODO: 补上第三篇论文的总结", "[unfinished]", "«TODO»"),
+        ("这一段待补充。", "[unfinished]", "«待补充»"),
+        ("- https://example.org/paper-link 我的一篇新论文", "[example-note]", "still in"),
+    ],
+)
+def test_an_unfinished_line_or_a_kept_placeholder_link_is_blocking(
+    run, sendable, smtp, line, rule, said
+):
+    assert run("draft", "-w", sendable, "--issue", ISSUE, "--offline").returncode == 0
+    issue_md = sendable / ISSUE / "issue.md"
+    issue_md.write_text(issue_md.read_text(encoding="utf-8") + f"\n## 杂记\n\n{line}\n", "utf-8")
+    assert run("render", "-w", sendable, ISSUE).returncode == 0
+    send = run("send", "-w", sendable, ISSUE)
+    assert send.returncode == 1
+    (problem,) = [ln for ln in error_lines(send) if rule in ln]
+    assert said in problem
+    assert smtp.inbox.envelopes == []
+
+
+def test_an_issue_md_naming_another_week_is_blocking(run, sendable, smtp):
+    assert run("draft", "-w", sendable, "--issue", ISSUE, "--offline").returncode == 0
+    copied = sendable / "2023-W48"
+    copied.mkdir()
+    (copied / "issue.md").write_bytes((sendable / ISSUE / "issue.md").read_bytes())
+    assert run("render", "-w", sendable, "2023-W48").returncode == 0
+    send = run("send", "-w", sendable, "2023-W48")
+    assert send.returncode == 1
+    assert (
+        "2023-W48/issue.md:4: [wrong-issue] its front matter says issue: 2023-W47, "
+        "but it is the issue.md of 2023-W48"
+    ) in send.stderr
+    assert smtp.inbox.envelopes == []
+
+
+def test_an_unsubscribe_address_readers_cannot_open_is_blocking(run, sendable, smtp):
+    assert run("draft", "-w", sendable, "--issue", ISSUE, "--offline").returncode == 0
+    config = sendable / "composer.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("mailto:editor@weekly.test?subject=unsubscribe", "ftp://lists.weekly.test/u")
+    )
+    check = run("check", "-w", sendable, ISSUE)
+    assert check.returncode == 1
+    assert (
+        "[scheme] [newsletter] unsubscribe_url = 'ftp://lists.weekly.test/u': readers open it"
+        in check.stderr
+    )
+    send = run("send", "-w", sendable, ISSUE)
+    assert send.returncode == 1
     assert smtp.inbox.envelopes == []
 
 

@@ -46,7 +46,10 @@ def add(
     _enrich(app, issue_id, Section(stype.name, items=[item]), offline)
     block = f"## {stype.title}\n\n{stype.serialize([item]).strip()}\n"
     _check_reads_back(app, stype, item, block)
-    append_to_inbox(notes / INBOX, block, f"{issue_id}/notes/{INBOX}")
+    from composer.support.state import State
+
+    with State(app.workspace) as state, state.exclusive():  # adds at once: one after another
+        append_to_inbox(notes / INBOX, block, f"{issue_id}/notes/{INBOX}")
     said = f"added to {issue_id}/notes/{INBOX} under {stype.title}"
     said += f": {item.title}" if item.title else ""
     return said + _next_step(app, issue_id, block)
@@ -142,13 +145,13 @@ def _add_file(app: App, path: Path, notes: Path, issue_id: str) -> str:
     """Copy a text file into ``notes`` as one more note (never over another)."""
     from composer.contract.protocols import Report
     from composer.errors import DialectError
-    from composer.pipeline.parse import decode
+    from composer.pipeline.parse import decode, read_source
     from composer.support.workspace import atomic_write
 
     if notes.is_dir() and path.resolve().parent == notes.resolve():
         raise UsageError(f"{path} is already a note of {issue_id}", "nothing to add")
-    data = path.read_bytes()
     try:
+        data = read_source(path, str(path))
         decode(data, str(path), Report())
     except DialectError as exc:
         raise UsageError(str(exc), "composer add takes a text file (UTF-8 or GB18030)") from None

@@ -8,7 +8,7 @@ from pathlib import Path
 from composer.contract.protocols import Problem
 from composer.pipeline.assemble import read_issue
 from composer.pipeline.check import check_issue
-from composer.pipeline.parse import decode
+from composer.pipeline.parse import decode, read_source
 
 
 def check(source: str | None, out: Path | None, workspace) -> tuple[object, list[Problem], str]:
@@ -39,11 +39,29 @@ def _any_output(app, out: Path) -> bool:
 def problems(app, path: Path, out: Path, label: str, issue=None) -> list[Problem]:
     """Every problem of the dialect file ``path`` (parsed already: ``issue``) and its
     outputs in ``out``."""
-    text = decode(path.read_bytes(), label, app.report)
+    text = decode(read_source(path, label), label, app.report)
     issue = issue or read_issue(app, path, label)
+    found = _folder_problems(label, issue, text)
     if app.workspace is None:
-        return check_issue(app, text, label, issue, out, app.context(issue.id))
+        return found + check_issue(app, text, label, issue, out, app.context(issue.id))
     from composer.support.state import State
 
     with State(app.workspace) as state:
-        return check_issue(app, text, label, issue, out, app.context(issue.id, state=state))
+        ctx = app.context(issue.id, state=state)
+        return found + check_issue(app, text, label, issue, out, ctx)
+
+
+def _folder_problems(label: str, issue, text: str) -> list[Problem]:
+    """An ID/issue.md whose front matter names another issue (last week's, copied)."""
+    folder, _, name = label.rpartition("/")
+    if name != "issue.md" or not folder or not issue.id or issue.id == folder:
+        return []
+    message = (
+        f"its front matter says issue: {issue.id}, but it is the issue.md of {folder}: "
+        f"set issue: {folder} (and its title and date) or draft {folder} again"
+    )
+    import re
+
+    said = re.search(r"(?m)^issue\s*:", text)
+    line = text.count("\n", 0, said.start()) + 1 if said else 0
+    return [Problem(label, "wrong-issue", message, line)]

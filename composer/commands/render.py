@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from composer.commands.common import locate
-from composer.pipeline.parse import decode
+from composer.pipeline.parse import decode, read_source
 from composer.pipeline.render import lost_text, render_file
 
 
@@ -16,4 +16,4 @@ def render_source(source: str | None, out: Path | None, formats: str | None, wor
     written = render_file(app, path, out, label, formats)[1]
     from composer.contract.protocols import Report
 
-    return app, written, lost_text(app, decode(path.read_bytes(), label, Report()), written)
+    return app, written, lost_text(app, decode(read_source(path, label), label, Report()), written)

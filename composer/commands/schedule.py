@@ -23,6 +23,7 @@ from composer.support.text import mask_urls
 from composer.support.workspace import issue_id as week_of
 
 STALE_RUN = dt.timedelta(hours=6)  # a "running" record older than this was a crash
+RETRY_MINUTES = 15  # the daemon retries a failed week (within catch_up_hours) this often
 Log = Callable[[str], None]
 
 
@@ -52,9 +53,42 @@ def load_schedule(app) -> Schedule:
 
         path = app.workspace / CONFIG_NAME
         raise key_error(path, read_toml(path)[1], "schedule", "cron", str(exc)) from None
-    return Schedule(
+    plan = Schedule(
         config.cron, zone, config.action, dt.timedelta(hours=config.catch_up_hours), trigger
     )
+    return plan
+
+
+def check_fires(app, plan: Schedule, start: dt.datetime) -> None:
+    """A cron that never fires is refused; a fire time in the next 60 after ``start``
+    that a clock change skips or that does not exist on the wall clock is a warning
+    naming the date."""
+    times = next_times(plan, 60, start)
+    if not times:
+        raise UsageError(
+            f"[schedule] cron {plan.cron!r} never fires (a day no month has?)",
+            'a weekly issue wants a weekday: cron = "0 9 * * fri"',
+        )
+    for when in times:
+        wall = when.astimezone(dt.UTC).astimezone(plan.zone)
+        if wall.replace(tzinfo=None) != when.replace(tzinfo=None):
+            app.report.warn(
+                "[schedule] cron",
+                f"{when:%Y-%m-%d %H:%M} does not exist in {plan.zone.key} (the clocks "
+                "change then): choose a time outside the night's first hours",
+            )
+            return
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    weekly = gaps and sorted(gaps)[len(gaps) // 2].days in (6, 7)
+    for gap, before in zip(gaps, times, strict=False):
+        if weekly and dt.timedelta(days=7, hours=2) < gap <= dt.timedelta(days=14, hours=2):
+            app.report.warn(
+                "[schedule] cron",
+                f"no run between {before:%Y-%m-%d} and {before + gap:%Y-%m-%d}: the fire "
+                f"time does not exist in {plan.zone.key} that week (the clocks change "
+                "then): choose a time outside the night's first hours",
+            )
+            return
 
 
 def next_times(schedule: Schedule, count: int, after: dt.datetime) -> list[dt.datetime]:
@@ -68,13 +102,20 @@ def due(schedule: Schedule, first_start: dt.datetime, now: dt.datetime) -> dt.da
     return times[-1] if times else None
 
 
-def run_due(workspace: Path, schedule: Schedule, now: dt.datetime, log: Log) -> bool:
-    """Perform the due run, if any; False when a run failed or its week is blocked."""
+def run_due(
+    workspace: Path, schedule: Schedule, now: dt.datetime, log: Log, quiet: bool = False
+) -> bool:
+    """Perform the due run, if any; False when a run failed or its week is blocked.
+    ``quiet``: say nothing when there is nothing to do (the daemon's retry ticks)."""
     with State(workspace) as state:
         first = dt.datetime.fromisoformat(state.first_start(now.isoformat()))
+        if first > now:  # recorded by a run told it was later (--at): time starts now
+            log(f"the scheduler's first start was recorded as {first.isoformat()}: now instead")
+            first = dt.datetime.fromisoformat(state.first_start(now.isoformat(), reset=True))
     fire = due(schedule, first, now)
     if fire is None:
-        log("nothing due")
+        if not quiet:
+            log("nothing due")
         return True
     issue_id = week_of(fire)
     with State(workspace) as state:
@@ -83,13 +124,15 @@ def run_due(workspace: Path, schedule: Schedule, now: dt.datetime, log: Log) -> 
         )
         record = state.run(issue_id)
     if not claimed:
-        log(status_line(record, schedule.zone))
+        if not quiet:
+            log(status_line(record, schedule.zone))
         return record["outcome"] != "blocked"
     log(f"{issue_id}: {schedule.action} for {fire.isoformat()}")
     try:
         outcome, detail = perform(workspace, issue_id, schedule.action, log)
-    except UserError as exc:
-        outcome, detail = "failed", str(exc).replace("\n", " ")
+    except UserError as exc:  # a failed delivery is retried; what needs a person is not
+        outcome = "failed" if _transient(exc) else "blocked"
+        detail = str(exc).replace("\n", " ")
     except Exception as exc:  # the daemon lives on; the reason is recorded
         outcome, detail = "failed", f"{type(exc).__name__}: {exc}"
     detail = mask_urls(detail)
@@ -103,13 +146,30 @@ def run_due(workspace: Path, schedule: Schedule, now: dt.datetime, log: Log) -> 
     return outcome == "ok"
 
 
+def _transient(exc: UserError) -> bool:
+    """A failure a later attempt may not meet (a delivery that failed, a busy claim);
+    not a refused issue, a renderer that failed, lost text or a setting to fix, nor a
+    delivery that may have gone out."""
+    from composer.commands.send import BeingSent, MaybeSent, SendFailed
+
+    if isinstance(exc, MaybeSent):
+        return False
+    if isinstance(exc, SendFailed):
+        return not exc.uncertain
+    return isinstance(exc, BeingSent)
+
+
 def status_line(record: dict | None, zone: ZoneInfo) -> str:
     """One line on the state of a week's run (``record``), times in ``zone``."""
     if record is None:
         return "no scheduled run yet in this workspace"
     issue_id, outcome, detail = record["issue_id"], record["outcome"], record["detail"]
     if outcome == "blocked":
-        return f"{issue_id}: blocked: {detail}; fix it and run composer send {issue_id}"
+        return (
+            f"{issue_id}: blocked: {detail}; fix it (in issue.md, then `composer render "
+            f"{issue_id}`; or in the notes, then `composer draft --issue {issue_id} --force`) "
+            f"and run `composer send {issue_id}`"
+        )
     since = dt.datetime.fromisoformat(record["finished"] or record["started"]).astimezone(zone)
     return f"{issue_id}: {outcome} since {since.isoformat()}" + (f": {detail}" if detail else "")
 
@@ -134,6 +194,8 @@ def perform(workspace: Path, issue_id: str, action: str, log: Log) -> tuple[str,
     from composer.pipeline.render import render_file
 
     app = open_app(workspace)
+    if action == "draft+send" and _all_sent(app, issue_id):  # sent by hand meanwhile
+        return "ok", f"{issue_id} was already sent; not drafted again"
     try:
         draft(app, issue_id)
         done = ["drafted"]
@@ -157,14 +219,22 @@ def perform(workspace: Path, issue_id: str, action: str, log: Log) -> tuple[str,
     return "ok", "; ".join(done)
 
 
+def _all_sent(app, issue_id: str) -> bool:
+    from composer.commands.send import configured
+
+    targets = {d.name for _, d in configured(app)}
+    with State(app.workspace) as state:
+        return bool(targets) and targets <= set(state.deliveries(issue_id))
+
+
 def serve(workspace: Path, schedule: Schedule, log: Log) -> None:
     """Run until SIGTERM/SIGINT: catch up a missed week once, then fire on schedule."""
     import signal
 
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    def tick() -> None:
-        run_due(workspace, schedule, dt.datetime.now(schedule.zone), log)
+    def tick(quiet: bool = False) -> None:
+        run_due(workspace, schedule, dt.datetime.now(schedule.zone), log, quiet)
 
     scheduler = BlockingScheduler(timezone=schedule.zone)
     scheduler.add_job(
@@ -174,6 +244,15 @@ def serve(workspace: Path, schedule: Schedule, log: Log) -> None:
         coalesce=True,
         max_instances=1,
         misfire_grace_time=int(schedule.catch_up.total_seconds()),
+    )
+    scheduler.add_job(  # a failed week is tried again while it is still due
+        tick,
+        "interval",
+        minutes=RETRY_MINUTES,
+        kwargs={"quiet": True},
+        id="retry",
+        coalesce=True,
+        max_instances=1,
     )
 
     stopping = []
@@ -215,8 +294,13 @@ def schedule_command(app, count: int | None, once: bool, at: str | None) -> None
 
     import click
 
+    from composer.commands.common import report
+
     plan = load_schedule(app)
     now = moment(at, plan.zone) or dt.datetime.now(plan.zone)
+    check_fires(app, plan, now)
+    report(app.report)
+    app.report = type(app.report)()  # said once
 
     def log(message: str) -> None:
         stamp = dt.datetime.now(plan.zone).isoformat(timespec="seconds")

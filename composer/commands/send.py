@@ -5,14 +5,24 @@ delivery is claimed in the state before anything leaves (so runs that race deliv
 once), recorded by issue id and deliverer when it succeeded, and released when it
 failed, so the next run retries it; one already done is skipped unless ``--resend``,
 which replaces only the delivery this run saw at its start. A claim older than
-:data:`STALE_CLAIM` was left by a run that crashed and is taken over. A send ``--to``
-chosen addresses (a proof) is neither claimed nor recorded.
+:data:`STALE_CLAIM` was left by a run that crashed and is taken over. A delivery that
+may have gone out (its server's answer never came) is retried only by ``--resend``.
+A send ``--to`` chosen addresses (a proof) goes only to the targets that take
+recipients (email), and is neither claimed nor recorded.
+
+What is checked is what is sent: issue.md is read once, rendered into a folder of
+this run's own and checked there, and the deliverers send those files (a render
+beside it, into out/, changes nothing that goes out).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import shutil
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from composer.commands.draft import resolve_issue_id
@@ -41,6 +51,10 @@ class BeingSent(Refusal):
     """Another run holds the claim of a delivery of this issue."""
 
 
+class MaybeSent(Refusal):
+    """A delivery of this issue may have gone out: only ``--resend`` tries again."""
+
+
 class Blocked(Refusal):
     """Blocking ``composer check`` problems, without ``--force``."""
 
@@ -53,7 +67,10 @@ class Blocked(Refusal):
 
 
 class SendFailed(UserError):
-    """At least one deliverer failed; the issue stays unsent for it."""
+    """At least one deliverer failed; the issue stays unsent for it. ``uncertain``:
+    one of them may have delivered it all the same (only ``--resend`` retries)."""
+
+    uncertain = False
 
 
 @dataclass
@@ -97,6 +114,14 @@ def send(
     path = app.workspace / issue_id / "issue.md"
     if not path.is_file():
         raise UsageError(f"{path} does not exist", f"run `composer draft --issue {issue_id}`")
+    started = dt.datetime.now(dt.UTC).isoformat()
+    if to:
+        from composer.support.constraints import address_problem
+
+        for address in to:
+            if address_problem(address):
+                raise UsageError(f"--to {address_problem(address)}", "give one address per --to")
+        return _proof(app, issue_id, deliverers, path, list(to), dry_run, force)
     with State(app.workspace) as state:
         seen = state.deliveries(issue_id)
     pending = [(o, d) for o, d in deliverers if resend or d.name not in seen]
@@ -105,28 +130,67 @@ def send(
             f"{issue_id} was already sent: {_sent(seen)}",
             f"`composer send {issue_id} --resend` sends it again",
         )
-    label, out = f"{issue_id}/issue.md", path.parent / "out"
-    issue, written = render_file(app, path, out, label)
-    _refuse_blocking(app, issue_id, path, out, label, issue, force)
-    delivery = Delivery(issue=issue, outputs={p.name: p for p in written}, to=list(to or []))
-    with State(app.workspace) as state:  # deliverers keep their own tables (media ids ...)
-        ctx = app.context(issue_id, state=state)
+    with _rendered(app, issue_id, path, force) as delivery, State(app.workspace) as state:
+        ctx = app.context(issue_id, state=state)  # deliverers keep tables (media ids ...)
         if dry_run:
             return SendResult(issue_id, [_describe(app, o, d, delivery, ctx) for o, d in pending])
-        if to:  # a proof sent --to someone is not the issue's delivery
-            return _deliver_all(app, issue_id, pending, delivery, ctx, None)
-        return _claim_and_deliver(app, issue_id, pending, seen, delivery, ctx)
+        sent = _Sent(seen, started, resend)
+        return _claim_and_deliver(app, issue_id, pending, sent, delivery, ctx)
+
+
+@dataclass
+class _Sent:
+    """What the run saw when it began: the deliveries on record, and when."""
+
+    seen: dict[str, dict]
+    started: str
+    resend: bool
+
+
+@contextlib.contextmanager
+def _rendered(app: App, issue_id: str, path: Path, force: bool):
+    """The Delivery of issue.md as read now, rendered and checked in a folder of its own."""
+    with tempfile.TemporaryDirectory(prefix="composer-send-") as folder:
+        source = Path(folder) / "issue.md"
+        shutil.copyfile(path, source)
+        out = Path(folder) / "out"
+        label = f"{issue_id}/issue.md"
+        issue, written = render_file(app, source, out, label)
+        _refuse_blocking(app, issue_id, source, out, label, issue, force)
+        yield Delivery(issue=issue, outputs={p.name: p for p in written})
+
+
+def _proof(app: App, issue_id, deliverers, path: Path, to: list[str], dry_run, force):
+    """``--to``: the issue to chosen addresses, by the targets that take recipients."""
+    proofs = [(o, d) for o, d in deliverers if getattr(d, "takes_recipients", False)]
+    if not proofs:
+        raise UsageError(
+            "--to sends a proof by email: no configured target takes recipients",
+            "add [delivery.email]; other targets (a folder, a webhook) only take the issue",
+        )
+    with _rendered(app, issue_id, path, force) as delivery, State(app.workspace) as state:
+        delivery.to = to
+        ctx = app.context(issue_id, state=state)
+        if dry_run:
+            return SendResult(issue_id, [_describe(app, o, d, delivery, ctx) for o, d in proofs])
+        result = _deliver_all(app, issue_id, proofs, delivery, ctx, None)
+    skipped = [d.name for _, d in deliverers if not getattr(d, "takes_recipients", False)]
+    if skipped:
+        result.lines.append(f"not run for a proof: {', '.join(skipped)}")
+    return result
 
 
 def _claim_and_deliver(
-    app: App, issue_id: str, pending, seen: dict[str, dict], delivery: Delivery, ctx
+    app: App, issue_id: str, pending, sent: _Sent, delivery: Delivery, ctx
 ) -> SendResult:
     """Deliver what this run could claim; refuse (after) what another run has."""
     with State(app.workspace) as state:
         claims = state.claim_deliveries(
             issue_id,
-            {d.name: seen.get(d.name, {}).get("delivered_at") for _, d in pending},
+            {d.name: sent.seen.get(d.name, {}).get("delivered_at") for _, d in pending},
             STALE_CLAIM.total_seconds(),
+            sent.started,
+            sent.resend,
         )
     for name, at in claims.stale.items():
         app.report.warn(
@@ -135,7 +199,7 @@ def _claim_and_deliver(
         )
     mine = [(o, d) for o, d in pending if d.name in claims.taken]
     result = _deliver_all(app, issue_id, mine, delivery, ctx, claims)
-    if claims.busy or claims.done:
+    if claims.busy or claims.done or claims.doubtful:
         raise _elsewhere(issue_id, claims, result)
     with State(app.workspace) as state:
         state.unblock_run(issue_id, "blocked, then sent by `composer send`: " + _lines(result))
@@ -158,30 +222,38 @@ def _deliver_all(
     """Each deliverer in turn; a claimed delivery is recorded, or released when it failed."""
     result = SendResult(issue_id)
     failures = []
+    doubtful = False
     for owner, deliverer in pending:
         token = claims.taken[deliverer.name] if claims else None
+        target, doubt = "", ""
         try:
             target = mask_urls(str(deliverer.deliver(delivery, ctx)))
         except DeliveryError as exc:
             failures.append(mask_urls(f"{deliverer.name}: {exc}"))
+            target = mask_urls(exc.delivered)
+            doubt = mask_urls(str(exc)) if exc.uncertain else ""
         except Exception as exc:
             app.broken_plugin(owner, f"deliver: {describe(exc)}")
             failures.append(mask_urls(f"{deliverer.name} (plugin {owner}): {describe(exc)}"))
-        else:
+        if target:  # it went there (to some recipients, when it also failed): recorded
             if token:
                 with State(app.workspace) as state:
                     state.finish_delivery(issue_id, deliverer.name, token, target)
             result.lines.append(f"{deliverer.name}: sent {issue_id} to {target}")
-            continue
-        if token:  # nothing left: the next run tries again
+        elif token:  # nothing went out: the next run tries again (a doubt: only --resend)
             with State(app.workspace) as state:
-                state.release_delivery(issue_id, deliverer.name, token)
+                state.release_delivery(issue_id, deliverer.name, token, doubt)
+        doubtful = doubtful or bool(doubt)
     if failures:
         done = f" (delivered: {_lines(result)})" if result.lines else ""
-        raise SendFailed(
-            "; ".join(failures),
-            f"{issue_id} stays unsent there; `composer send {issue_id}` retries{done}",
+        again = (
+            f"check whether it arrived, then `composer send {issue_id} --resend`"
+            if doubtful
+            else f"`composer send {issue_id}` retries"
         )
+        failed = SendFailed("; ".join(failures), f"{issue_id} stays unsent there; {again}{done}")
+        failed.uncertain = doubtful
+        raise failed
     return result
 
 
@@ -197,6 +269,12 @@ def _hours() -> str:
 def _elsewhere(issue_id: str, claims: Claims, result: SendResult) -> Refusal:
     """The refusal of a run that lost a race: another run is sending, or just sent."""
     here = f"; delivered here: {_lines(result)}" if result.lines else ""
+    if claims.doubtful:
+        doubts = "; ".join(f"{n} at {d['at']}: {d['reason']}" for n, d in claims.doubtful.items())
+        return MaybeSent(
+            f"{issue_id} may have been sent already ({doubts}): not sending it again",
+            f"look whether it arrived; `composer send {issue_id} --resend` sends it{here}",
+        )
     if claims.busy:
         busy = ", ".join(f"{name} claimed at {at}" for name, at in claims.busy.items())
         done = f"; just sent: {_sent(claims.done)}" if claims.done else ""

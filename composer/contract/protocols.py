@@ -169,7 +169,17 @@ class Delivery:
 
 
 class DeliveryError(Exception):
-    """A delivery that failed; ``str()`` is one line the editor can act on."""
+    """A delivery that failed; ``str()`` is one line the editor can act on.
+
+    ``delivered``: where it went all the same (some recipients took it): it is
+    recorded, so nothing is sent there twice, and the send still fails. ``uncertain``:
+    it may have gone out (the server took the message but its answer never came):
+    nothing is retried until the editor has looked and sends with ``--resend``.
+    """
+
+    def __init__(self, message: str, delivered: str = "", uncertain: bool = False) -> None:
+        super().__init__(message)
+        self.delivered, self.uncertain = delivered, uncertain
 
 
 @runtime_checkable
@@ -178,7 +188,9 @@ class Deliverer(Protocol):
 
     Optional: ``config``, ``check(files, ctx) -> list[Problem]`` (this target's limits
     over {file name: text} of the rendered outputs; run by ``composer check`` and
-    before sending when its table is present; blocking problems stop the send).
+    before sending when its table is present; blocking problems stop the send),
+    ``takes_recipients`` (True when ``delivery.to`` replaces its recipients: only such
+    targets run for ``composer send --to``, a proof).
     """
 
     name: str

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from composer.contract.model import NOTE, Issue, Item, Section
 from composer.contract.protocols import Context, section_title
 from composer.errors import DialectError
-from composer.pipeline.parse import decode, parse_text
+from composer.pipeline.parse import decode, parse_text, read_source
 from composer.plugin_manager import describe
 from composer.support.text import arxiv_id, canonical_url, urls
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def read_issue(app: App, path: Path, label: str | None = None) -> Issue:
     """Parse one dialect file (a note, an issue.md, a sample) into an Issue."""
     where = label or str(path)
-    text = decode(path.read_bytes(), where, app.report)
+    text = decode(read_source(path, where), where, app.report)
     return parse_text(text, where, app.sections, app.report, app.broken_plugin)
 
 
@@ -32,7 +32,9 @@ def read_notes(app: App, issue_id: str, notes: list[Path]) -> list[Issue]:
     for path in notes:
         label = f"{issue_id}/notes/{path.name}"
         try:
-            parsed.append(read_issue(app, path, label))
+            issue = read_issue(app, path, label)
+            issue.meta["_from"] = label
+            parsed.append(issue)
         except DialectError as exc:
             reason = str(exc).removeprefix(f"{label}: ")
             app.report.warn(label, f"{reason}: skipped (the other notes are read)")
@@ -195,10 +197,38 @@ def process(app: App, issue: Issue, ctx: Context) -> None:
             )
 
 
+def notes_meta(issue_id: str, notes: list[Issue], defaults: dict, ctx: Context) -> dict:
+    """The issue's front matter: ``defaults`` (title, date, issue id) overridden by what
+    the notes' front matter says, first note first. A later note that says otherwise, or
+    an ``issue:`` that is not this issue, is named in a warning."""
+    meta = dict(defaults)
+    said: dict[str, str] = {}
+    for note in notes:
+        where = note.meta.pop("_from")
+        for key, value in note.meta.items():
+            if key == "issue" and str(value) != issue_id:
+                ctx.warn(where, f"says issue: {value}, but it is a note of {issue_id}: ignored")
+            elif key in said and meta[key] != value:
+                ctx.warn(
+                    where,
+                    f"says {key}: {value!s:.60}, but {said[key]} said {meta[key]!s:.60} "
+                    "first: its value is not used (keep one)",
+                )
+            elif key not in said:
+                meta[key] = value
+                said[key] = where
+    return meta
+
+
 def assemble(app: App, issue_id: str, notes: list[Path], ctx: Context, title: str, date: str):
-    sections = merge(app, read_notes(app, issue_id, notes))
+    parsed = read_notes(app, issue_id, notes)
+    defaults = {"title": title, "date": date, "issue": issue_id}
+    meta = notes_meta(issue_id, parsed, defaults, ctx)
+    sections = merge(app, parsed)
     dedupe(sections, collect(app, ctx, sections), ctx)
-    issue = Issue(id=issue_id, title=title, date=date, sections=order(app, sections))
-    issue.meta = {"title": title, "date": date, "issue": issue_id}
+    issue = Issue(
+        id=issue_id, title=str(meta["title"]), date=str(meta["date"]), sections=order(app, sections)
+    )
+    issue.meta = meta
     process(app, issue, ctx)
     return issue

@@ -8,6 +8,7 @@ sections), the editor's punctuation, and, in a workspace, the settings a send ne
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,13 +82,15 @@ def issue_rules(app: App, issue: Issue) -> list[Problem]:
     if not items:
         out.append(Problem("issue", "empty-issue", "the issue has no items: nothing to send"))
     example = example_items(app)
-    if any(item in example for item in items):
+    leftover = next((item for item in items if _from_example(item, example)), None)
+    if leftover is not None:
+        where = f" ({leftover.origin})" if leftover.origin else ""
         out.append(
             Problem(
                 "issue",
                 "example-note",
-                "the example note of `composer init` is still in the issue: "
-                "delete notes/example.md (and its items from issue.md)",
+                f"the example note of `composer init` is still in the issue{where}: "
+                "delete it (its placeholder title and link too) and draft again",
             )
         )
     out += [
@@ -115,6 +118,38 @@ def issue_rules(app: App, issue: Issue) -> list[Problem]:
         if len(t) > 1
     ]
     return out
+
+
+def _from_example(item, example: list) -> bool:
+    """``item`` is init's example, or keeps its placeholder link or title."""
+    if item in example:
+        return True
+    placeholders = {e.url for e in example if e.url}
+    titles = {e.title for e in example if e.title}
+    said = urls(" ".join([item.url, item.text, *(t.text for t in item.turns)]))
+    return bool(placeholders & set(said)) or bool(item.title and item.title in titles)
+
+
+UNFINISHED = re.compile(
+    r"(?m)^[ \t>*-]*(?:\*\*)?(?:TODO|FIXME|TBD|XXX)\b|待补充|待完善|待填写|（?占位）?文字"
+)
+
+
+def unfinished_rules(source: str, label: str) -> list[Problem]:
+    """Blocking: a line that says it is not finished (TODO, FIXME, TBD, 待补充 ...)."""
+    m = UNFINISHED.search(source)
+    if not m:
+        return []
+    line = source.count("\n", 0, m.start()) + 1
+    marker = m.group(0).strip(" \t>*-")
+    return [
+        Problem(
+            label,
+            "unfinished",
+            f"«{marker}»: a part of the issue says it is not finished",
+            line,
+        )
+    ]
 
 
 def example_items(app: App) -> list:
@@ -149,7 +184,14 @@ def settings_rules(app: App) -> list[Problem]:
                     f"[newsletter] {key} = {value!r} is a placeholder: set {what}",
                 )
             )
+        elif not value.strip().lower().startswith(SCHEMES[key]):
+            allowed = " or ".join(SCHEMES[key])
+            message = f"[newsletter] {key} = {value!r}: readers open it: an {allowed} address"
+            out.append(Problem("config", "scheme", message))
     return out
+
+
+SCHEMES = {"unsubscribe_url": ("https://", "http://", "mailto:"), "url": ("https://", "http://")}
 
 
 def check_issue(app: App, source: str, label: str, issue: Issue, out: Path, ctx) -> list[Problem]:
@@ -160,5 +202,6 @@ def check_issue(app: App, source: str, label: str, issue: Issue, out: Path, ctx)
         + deliverer_problems(app, files, ctx)
         + issue_rules(app, issue)
         + settings_rules(app)
+        + unfinished_rules(source, label)
         + source_rules(source, label)
     )

@@ -110,13 +110,34 @@ def source_expectations(source: str) -> tuple[list[str], list[str]]:
     expected_urls = list(dict.fromkeys(p for u in urls(live + "\n" + body) for p in link_parts(u)))
     # an escaped URL (``https\://``) is no link, but a reader sees a URL: it is no text
     frags = fragments(unescaped(body))
-    title = re.search(r"(?m)^title:\s*[\"']?(.*?)[\"']?\s*$", front)
+    title = _front_title(source) if front else ""
     if title:
-        frags += [f for f in fragments(title.group(1)) if f not in frags]
+        frags += [f for f in fragments(title) if f not in frags]
     return expected_urls, frags
 
 
+def _front_title(source: str) -> str:
+    """The title the front matter gives, as YAML reads it (escapes such as ``\\n``
+    undone), one line."""
+    from composer.contract.protocols import Report
+    from composer.support.frontmatter import split_front_matter
+
+    meta, _, _ = split_front_matter(source, "", Report())
+    return " ".join(str(meta.get("title", "")).split())
+
+
 TAG = re.compile(r"</?[A-Za-z][^>\n]*>")
+
+
+def _split_front(md: str) -> tuple[str, str]:
+    """(front matter, body) of a Markdown file; ('', md) without front matter."""
+    if md.startswith("---\n"):
+        end = md.find("\n---", 3)
+        if end != -1:
+            return md[: end + 4], md[end + 4 :]
+    return "", md
+
+
 CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 
 
@@ -156,9 +177,12 @@ def lost(
         doc = visible_html(text)
         hay_text = " ".join(doc.parts)
         hay_urls = hay_text + " " + " ".join(html.unescape(h) for h, _ in doc.hrefs)
-    else:
-        plain = re.sub(r"(?s)<!--.*?-->", " ", text)
-        hay_text = plain if output.endswith(".txt") else strip_markup_tags(plain)
+    elif output.endswith(".txt"):  # plain text: what is there is what a reader sees
+        hay_text = text
+    else:  # Markdown: raw HTML is markup (front matter, Hugo's, is data)
+        front, body = _split_front(text)
+        hay_text = front + "\n" + strip_markup_tags(re.sub(r"(?s)<!--.*?-->", " ", body))
+    if not output.endswith(".html"):
         hay_urls = text if "\\" not in text else text + "\n" + unescaped(text)
     squashed = squash(hay_text)
     words = set(fragments(hay_text)) if len(expected.fragments) > 20 else set()

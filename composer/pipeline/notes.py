@@ -2,8 +2,8 @@
 
 Notes are the files directly in ``ID/notes/`` whose names end in .md, .markdown or
 .txt (any case), read in file-name order. Anything else that looks like a note (a
-note-named or text file elsewhere in the issue folder, a text file without an
-extension in notes/) is named in a warning saying where it should go.
+note-named or text file elsewhere in the issue folder, a text file with another
+extension or none in notes/) is named in a warning saying where it should go.
 """
 
 from __future__ import annotations
@@ -49,8 +49,10 @@ def stray_notes(issue_folder: Path) -> list[Path]:
         if _note_name(path.name) or _text_without_suffix(path):
             found.append(path)
     for path in _walk(notes, skip=set()) if notes.is_dir() else ():
-        nested = path.parent != notes
-        if (nested and _note_name(path.name)) or _text_without_suffix(path):
+        if path.parent != notes:
+            if _note_name(path.name) or _text_without_suffix(path):
+                found.append(path)
+        elif not _note_name(path.name) and _text_file(path):
             found.append(path)
     return sorted(found)
 
@@ -71,8 +73,10 @@ def _walk(folder: Path, skip: set[Path]):
 
 
 def _text_without_suffix(path: Path) -> bool:
-    if path.suffix:
-        return False
+    return not path.suffix and _text_file(path)
+
+
+def _text_file(path: Path) -> bool:
     try:
         with path.open("rb") as fh:
             head = fh.read(4096)
@@ -95,6 +99,11 @@ def looks_like_text(head: bytes) -> bool:
     return False
 
 
+def _renamed(path: Path) -> str:
+    stem = path.stem if path.suffix and path.stem and not path.stem.startswith(".") else path.name
+    return f"{stem}.md"
+
+
 def warn_stray_notes(app: App, issue_id: str, issue_folder: Path) -> None:
     """One warning per file that looks like a note but is not read, saying where to
     put it."""
@@ -104,7 +113,7 @@ def warn_stray_notes(app: App, issue_id: str, issue_folder: Path) -> None:
         label = f"{issue_id}/{path.relative_to(issue_folder).as_posix()}"
         named = "" if _note_name(path.name) else f" as {path.name}.md"
         if path.parent == issue_folder / "notes":
-            fix = f"a note's name ends in .md, .markdown or .txt: rename it {path.name}.md"
+            fix = f"a note's name ends in .md, .markdown or .txt: rename it {_renamed(path)}"
         else:
             fix = f"notes are read only from {where}: move it there{named}"
         app.report.warn(label, f"not read: {fix}")

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from composer.contract.model import NOTE, Issue, Item, Section
 from composer.contract.protocols import Block, Report, SectionType, section_title
@@ -26,6 +27,29 @@ SNIFF_THRESHOLD = 0.5
 
 
 # -- decoding ------------------------------------------------------------------
+MAX_SOURCE_BYTES = 8 * 1024 * 1024  # a year of issues is well under 1 MB
+
+
+def read_source(path: Path, where: str) -> bytes:
+    """The bytes of a dialect file (a note, an issue.md), refused with its name when it
+    is not a regular file (a device or a pipe would never end or never answer) or is
+    larger than ``MAX_SOURCE_BYTES``."""
+    import os
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # OSError: named upstream
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DialectError(f"{where}: not a regular file (a device or a pipe)")
+        data = fh.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise DialectError(
+            f"{where}: larger than {MAX_SOURCE_BYTES // 2**20} MB; a digest is text "
+            "(split it into several notes)"
+        )
+    return data
+
+
 def decode(data: bytes, where: str, report: Report) -> str:
     """Bytes -> text: BOM and CRLF handled, GB18030 accepted with a warning."""
     if not data.strip():

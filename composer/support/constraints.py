@@ -9,6 +9,8 @@ file is validated.
 - ``Annotated[float, Within(0, 600, above=True)]``: a finite number in a range
   (NaN and infinities are refused).
 - ``Annotated[str, HttpURL()]``: one http(s) URL with a host, no spaces or controls.
+- ``Annotated[str, EmailAddress()]``: one email address, bare or with a display name
+  (``周报 <editor@example.org>``), no controls, no second address.
 - ``Annotated[str, SectionName(holds="link")]``: the name of a registered section
   type (that can hold items of that kind). The core passes the registry in the
   validation context as ``{"sections": {name: kinds or None}}``; without it the
@@ -68,6 +70,39 @@ class HttpURL:
         return value
 
 
+class EmailAddress:
+    """One email address, bare or with a display name."""
+
+    __slots__ = ()
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def check(self, value: str) -> str:
+        problem = address_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+def address_problem(value: str) -> str:
+    """Why ``value`` is not one email address (``a@b.org``, ``Name <a@b.org>``), or ''."""
+    import email.utils
+
+    bad = next((ch for ch in value if ord(ch) < 32 or ch in "\x7f\u2028\u2029\x85"), None)
+    if bad is not None:
+        return f"{value!r} is not one email address: it contains {_name_char(bad)}"
+    found = email.utils.getaddresses([value])
+    if len(found) != 1:
+        return f"{value!r} is not one email address (one per entry)"
+    local, at, domain = found[0][1].rpartition("@")
+    if not (local and at and domain) or any(ch.isspace() for ch in found[0][1]):
+        return f"{value!r} is not an email address like editor@example.org"
+    return ""
+
+
 class SectionName:
     """The name of a registered section type; with ``holds``, one that can hold
     items of that kind (its ``kinds``)."""
@@ -95,21 +130,24 @@ def url_problem(url: str) -> str:
     """Why ``url`` is not one http(s) URL with a host, or ''."""
     from urllib.parse import urlsplit
 
+    from composer.support.text import mask_urls
+
     if not url:
         return "an empty URL"
+    shown = mask_urls(url)
     bad = next((ch for ch in url if ch.isspace() or ord(ch) < 32 or ord(ch) == 127), None)
     if bad is not None:
-        return f"{url!r} is not one URL: it contains {_name_char(bad)}"
+        return f"{shown!r} is not one URL: it contains {_name_char(bad)}"
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (raises ValueError for a port that is no number)
     except ValueError as exc:
-        return f"{url!r} is not a URL ({exc})"
+        return f"{shown!r} is not a URL ({exc})"
     if parts.scheme.lower() not in ("http", "https"):
         scheme = f"{parts.scheme}:" if parts.scheme else "no scheme"
-        return f"{url!r} is not an http(s) URL ({scheme}; only http and https are allowed)"
+        return f"{shown!r} is not an http(s) URL ({scheme}; only http and https are allowed)"
     if not parts.hostname:
-        return f"{url!r} has no host name"
+        return f"{shown!r} has no host name"
     return ""
 
 

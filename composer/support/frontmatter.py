@@ -119,13 +119,17 @@ def _check_date(meta: dict, where: str, report: Report) -> None:
         )
 
 
-def dump_front_matter(meta: dict) -> str:
-    """YAML front matter; values written as JSON, which YAML reads as they are."""
+def dump_front_matter(meta: dict, escape_tags: bool = False) -> str:
+    """YAML front matter; values written as JSON, which YAML reads as they are.
+    ``escape_tags``: ``<`` written as ``\\u003c`` (the same value), so a tool that
+    strips tags from the file's text keeps ``<Weekly>`` in a title."""
     import json
 
-    lines = [
-        f"{_yaml_key(k)}: {json.dumps(v, ensure_ascii=False, default=str)}" for k, v in meta.items()
-    ]
+    def value(v) -> str:
+        text = json.dumps(v, ensure_ascii=False, default=str)
+        return text.replace("<", "\\u003c") if escape_tags else text
+
+    lines = [f"{_yaml_key(k)}: {value(v)}" for k, v in meta.items()]
     return "---\n" + "\n".join(lines) + ("\n" if lines else "") + "---\n"
 
 

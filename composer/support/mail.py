@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import email.utils
+import unicodedata
 from email.message import EmailMessage
+
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def header_value(text: str) -> str:
-    """``text`` fit for a header: one line, control characters dropped."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    """``text`` fit for a header: one line; control characters and line separators read
+    as spaces, bidi overrides dropped; other format characters (the zero-width joiner
+    inside an emoji) kept."""
+    kept = (
+        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        for ch in text
+        if ch not in BIDI_CONTROLS
+    )
+    return " ".join("".join(kept).split())
 
 
 def build_message(

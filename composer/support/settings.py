@@ -33,6 +33,11 @@ class NewsletterSettings:
     unsubscribe_url: str = ""
     author: str = ""
 
+    def __post_init__(self) -> None:
+        twice = sorted({name for name in self.sections if self.sections.count(name) > 1})
+        if twice:
+            raise ValueError(f"sections: {', '.join(map(repr, twice))} listed twice (once each)")
+
 
 @dataclass
 class PluginsSettings:

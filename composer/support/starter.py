@@ -43,7 +43,7 @@ local = []                     # local plugin files, e.g. ["plugins/events.py"]
 EXAMPLE_NOTE = """\
 ## 论文分享
 
-1.《论文标题》https://arxiv.org/abs/2401.00001
+1.《论文标题》https://example.org/paper-link
 
 一两句话的摘要。
 

@@ -56,6 +56,13 @@ CREATE TABLE IF NOT EXISTS delivery_claims (
     claimed_at TEXT NOT NULL,
     PRIMARY KEY (issue_id, deliverer)
 );
+CREATE TABLE IF NOT EXISTS delivery_doubts (
+    issue_id TEXT NOT NULL,
+    deliverer TEXT NOT NULL,
+    at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (issue_id, deliverer)
+);
 """
 
 RUN_COLUMNS = ("issue_id", "fire_time", "action", "started", "finished", "outcome", "detail")
@@ -216,11 +223,13 @@ class State:
             )
 
     # -- schedule ------------------------------------------------------------------
-    def first_start(self, when: str) -> str:
-        """When the scheduler first started in this workspace (``when``, the first time)."""
+    def first_start(self, when: str, reset: bool = False) -> str:
+        """When the scheduler first started in this workspace (``when``, the first time,
+        or with ``reset``)."""
         with self.db:
             self.db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('scheduler_first_start', ?)",
+                f"INSERT OR {'REPLACE' if reset else 'IGNORE'} INTO meta (key, value) "
+                "VALUES ('scheduler_first_start', ?)",
                 (when,),
             )
         row = self.db.execute("SELECT value FROM meta WHERE key = 'scheduler_first_start'")
@@ -283,21 +292,38 @@ class State:
         return {d: {"target": t, "delivered_at": at} for d, t, at in rows}
 
     def claim_deliveries(
-        self, issue_id: str, seen: dict[str, str | None], stale_after: float
+        self,
+        issue_id: str,
+        seen: dict[str, str | None],
+        stale_after: float,
+        started: str = "",
+        resend: bool = False,
     ) -> Claims:
         """Claim the delivery of ``issue_id`` by each deliverer of ``seen``, atomically.
 
-        ``seen`` maps a deliverer to the ``delivered_at`` its run read at the start
-        (None: not delivered then). A delivery made since by another run is ``done``;
-        a claim another run took less than ``stale_after`` seconds ago is ``busy``; an
-        older one was left by a crash and is taken over (``stale``).
+        ``seen`` maps a deliverer to the ``delivered_at`` its run read (None: not
+        delivered then); ``started`` is when that run began. A delivery made since the
+        run began is ``done`` (another run made it); a delivery that may have gone out
+        (its outcome unknown) is ``doubtful`` unless ``resend``; a claim another run
+        took less than ``stale_after`` seconds ago is ``busy``; an older one was left
+        by a crash and is taken over (``stale``).
         """
         claims = Claims()
         with self.exclusive():
             for deliverer, delivered_at in seen.items():
                 record = self.deliveries(issue_id).get(deliverer)
-                if record and record["delivered_at"] != delivered_at:
+                if record and (
+                    record["delivered_at"] != delivered_at
+                    or (started and record["delivered_at"] >= started)
+                ):
                     claims.done[deliverer] = record
+                    continue
+                doubt = self.db.execute(
+                    "SELECT at, reason FROM delivery_doubts WHERE issue_id = ? AND deliverer = ?",
+                    (issue_id, deliverer),
+                ).fetchone()
+                if doubt and not resend:
+                    claims.doubtful[deliverer] = {"at": doubt[0], "reason": doubt[1]}
                     continue
                 row = self.db.execute(
                     "SELECT claimed_at FROM delivery_claims WHERE issue_id = ? AND deliverer = ?",
@@ -323,12 +349,22 @@ class State:
                 "INSERT OR REPLACE INTO deliveries VALUES (?, ?, ?, ?)",
                 (issue_id, deliverer, target, dt.datetime.now(dt.UTC).isoformat()),
             )
+            self.db.execute(
+                "DELETE FROM delivery_doubts WHERE issue_id = ? AND deliverer = ?",
+                (issue_id, deliverer),
+            )
             self._drop_claim(issue_id, deliverer, token)
 
-    def release_delivery(self, issue_id: str, deliverer: str, token: str) -> None:
-        """Give up a claim (the delivery failed): the next run tries again."""
+    def release_delivery(self, issue_id: str, deliverer: str, token: str, doubt: str = "") -> None:
+        """Give up a claim (the delivery failed): the next run tries again; with a
+        ``doubt`` (it may have gone out), only a ``--resend`` does."""
         with self.db:
             self._drop_claim(issue_id, deliverer, token)
+            if doubt:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO delivery_doubts VALUES (?, ?, ?, ?)",
+                    (issue_id, deliverer, now(), doubt),
+                )
 
     def _drop_claim(self, issue_id: str, deliverer: str, token: str) -> None:
         self.db.execute(
@@ -345,6 +381,7 @@ class Claims:
     busy: dict[str, str] = field(default_factory=dict)  # another run's claim: claimed_at
     done: dict[str, dict] = field(default_factory=dict)  # delivered meanwhile: the record
     stale: dict[str, str] = field(default_factory=dict)  # a crashed run's claim, taken over
+    doubtful: dict[str, dict] = field(default_factory=dict)  # may have gone out: {at, reason}
 
 
 def _age(stamp: str) -> float:

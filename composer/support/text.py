@@ -157,7 +157,10 @@ def fold(text: str) -> str:
 
 
 # scheme://user:password@ (greedy to the last @ of the authority)
-USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/?#]*@")
+# user info: "user@", "user:pass@", and "user:pa/ss@" too (a password with an unencoded
+# "/": malformed, but a secret all the same; a port before an "@" in the path is masked
+# with it, which is the safe mistake)
+USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)(?:[^\s/?#@]*@|[^\s/?#@:]*:[^\s@\"'<>]*@)")
 
 
 def mask_url(url: str) -> str:

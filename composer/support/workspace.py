@@ -12,6 +12,7 @@ from composer.errors import WorkspaceError
 
 CONFIG_NAME = "composer.toml"
 ISSUE_ID = re.compile(r"^\d{4}-W\d{2}$")
+MIN_YEAR, MAX_YEAR = 1900, 9998  # a week's dates and the week after it exist
 
 
 def find_workspace(explicit: str | Path | None = None, start: Path | None = None) -> Path:
@@ -76,8 +77,11 @@ def resolve_issue_id(text: str | None, timezone: str) -> str:
     if text is None:
         return current_issue_id(timezone)
     m = ISSUE_ID.match(text)
-    if m:
-        year, week = int(text[:4]), int(text[6:])
+    year = int(text[:4]) if m else 0
+    if m and not MIN_YEAR <= year <= MAX_YEAR:
+        problem = f"the year must be between {MIN_YEAR} and {MAX_YEAR}"
+    elif m:
+        week = int(text[6:])
         if 1 <= week <= weeks_in(year):
             return text
         problem = f"{year} has no week {week:02d} (its weeks are W01 to W{weeks_in(year)})"

@@ -35,9 +35,9 @@ class SmtpConfig:
         "populate_by_name": True,
     }
     smtp_host: str
-    sender: str
-    to: list[str]
-    reply_to: str = ""
+    sender: Annotated[str, api.EmailAddress()]
+    to: list[Annotated[str, api.EmailAddress()]]
+    reply_to: Annotated[str, api.EmailAddress()] | None = None
     list_unsubscribe_post: bool = True
     smtp_port: Annotated[int, api.Within(0, 65535)] = 0  # 0: 465 ssl, 587 starttls, else 25
     starttls: bool = False
@@ -72,7 +72,7 @@ def message_for(issue, ctx, html: str, text: str | None, to: list[str]):
         text=text,
         issue_id=issue.id,
         unsubscribe=ctx.settings.newsletter.unsubscribe_url,
-        reply_to=config.reply_to if config else "",
+        reply_to=(config.reply_to or "") if config else "",
         one_click=config.list_unsubscribe_post if config else True,
     )
 
@@ -102,6 +102,12 @@ class SmtpDeliverer:
     name = "email"
     config_key = TABLE
     config = SmtpConfig
+    takes_recipients = True
+
+    def check(self, files, ctx) -> list[api.Problem]:
+        """What the server would refuse before anything is sent: AUTH in plain text."""
+        why = insecure_auth(smtp_config(ctx))
+        return [api.Problem("config", "insecure-auth", f"[delivery.email] {why}")] if why else []
 
     def _message(self, delivery: Delivery, ctx):
         text = delivery.read("email.txt") if "email.txt" in delivery.outputs else None
@@ -121,9 +127,7 @@ class SmtpDeliverer:
     def deliver(self, delivery: Delivery, ctx) -> str:
         config = smtp_config(ctx)
         message = self._message(delivery, ctx)
-        recipients = delivery.to or config.to
-        send_smtp(config, message, recipients)
-        return ", ".join(recipients)
+        return send_smtp(config, message, delivery.to or config.to)
 
 
 def _is_loopback(host: str) -> bool:
@@ -135,7 +139,41 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def send_smtp(config: SmtpConfig, message, recipients: list[str]) -> None:
+def insecure_auth(config: SmtpConfig) -> str:
+    """Why this table's AUTH would be refused (a password in plain text), else ''."""
+    encrypted = config.ssl or config.starttls
+    if config.username and not encrypted and not config.allow_insecure_auth:
+        if not _is_loopback(config.smtp_host):
+            return (
+                "refusing to send the password unencrypted: set starttls = true "
+                "or ssl = true (or allow_insecure_auth = true if you must)"
+            )
+    return ""
+
+
+def _session(config: SmtpConfig):
+    """An SMTP session that remembers whether the message was handed over (``data``)."""
+    import smtplib
+    import ssl
+
+    base = smtplib.SMTP_SSL if config.ssl else smtplib.SMTP
+
+    class Session(base):
+        handed_over = False  # DATA began: the server may have the message
+
+        def data(self, msg):
+            self.handed_over = True
+            return super().data(msg)
+
+    if config.ssl:
+        context = ssl.create_default_context()
+        return Session(config.smtp_host, config.port, timeout=config.timeout, context=context)
+    return Session(config.smtp_host, config.port, timeout=config.timeout)
+
+
+def send_smtp(config: SmtpConfig, message, recipients: list[str]) -> str:
+    """Send ``message``; returns the recipients the server took. A failure after the
+    message was handed over is ``uncertain``; some recipients refused, ``delivered``."""
     import smtplib
     import ssl
 
@@ -143,41 +181,63 @@ def send_smtp(config: SmtpConfig, message, recipients: list[str]) -> None:
     password = os.environ.get(PASSWORD_ENV, "")
     if config.username and not password:
         raise DeliveryError(f"{where}: username is set but ${PASSWORD_ENV} is empty")
-    encrypted = config.ssl or config.starttls
-    if config.username and not encrypted and not config.allow_insecure_auth:
-        if not _is_loopback(config.smtp_host):
-            raise DeliveryError(
-                f"{where}: refusing to send the password unencrypted: set starttls = true "
-                "or ssl = true (or allow_insecure_auth = true if you must)"
-            )
+    if insecure_auth(config):
+        raise DeliveryError(f"{where}: {insecure_auth(config)}")
+    smtp = None
     try:
-        if config.ssl:
-            context = ssl.create_default_context()
-            smtp = smtplib.SMTP_SSL(
-                config.smtp_host, config.port, timeout=config.timeout, context=context
-            )
-        else:
-            smtp = smtplib.SMTP(config.smtp_host, config.port, timeout=config.timeout)
-        with smtp:
+        smtp = _session(config)
+        try:
             if config.starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if config.username:
                 smtp.login(config.username, password)
-            smtp.send_message(message, to_addrs=recipients)
+            refused = smtp.send_message(message, to_addrs=recipients)
+        finally:
+            _quit(smtp)
     except smtplib.SMTPAuthenticationError as exc:
         refused = f"login as {config.username} refused ({_reply(exc)})"
         raise DeliveryError(f"{where}: {refused}") from None
     except smtplib.SMTPRecipientsRefused as exc:
         refused = ", ".join(f"{a} ({_reply(e)})" for a, e in exc.recipients.items())
         raise DeliveryError(f"{where}: recipient refused: {refused}") from None
-    except smtplib.SMTPResponseException as exc:
+    except smtplib.SMTPResponseException as exc:  # a clear "no": nothing was delivered
         raise DeliveryError(f"{where}: server said {_reply(exc)}") from None
-    except TimeoutError:
-        raise DeliveryError(f"{where}: timed out after {config.timeout:g} s") from None
-    except ConnectionRefusedError:
-        raise DeliveryError(f"{where}: connection refused (is the SMTP server running?)") from None
     except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryError(f"{where}: {type(exc).__name__}: {exc}") from None
+        reason = _transport(exc, config)
+        if smtp is not None and smtp.handed_over:
+            raise DeliveryError(
+                f"{where}: {reason} after the message was handed over: the server may have "
+                "sent it; look in a recipient's inbox, then `composer send --resend` if it "
+                "did not arrive",
+                uncertain=True,
+            ) from None
+        raise DeliveryError(f"{where}: {reason}") from None
+    taken = [r for r in recipients if r not in refused]
+    if refused:
+        said = ", ".join(f"{a} ({_reply(e)})" for a, e in refused.items())
+        raise DeliveryError(
+            f"{where}: recipient refused: {said}; sent to {', '.join(taken)}",
+            delivered=", ".join(taken),
+        )
+    return ", ".join(taken)
+
+
+def _quit(smtp) -> None:
+    """End the session; what the server says to QUIT changes nothing that was sent."""
+    import smtplib
+
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+def _transport(exc: BaseException, config: SmtpConfig) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"timed out after {config.timeout:g} s"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is the SMTP server running?)"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _reply(exc) -> str:
