@@ -22,7 +22,10 @@ from composer.support.text import find_urls
 
 ISSUE = "2026-W48"  # Monday 2026-11-23 .. Sunday 2026-11-29
 IN_WEEK = "Wed, 25 Nov 2026 10:00:00 GMT"
-EVIL_HOSTS = ("phish.example", "track.example", "evil.example", "phish.com", "evil.com")
+EVIL_HOSTS = (
+    *("phish.example", "track.example", "evil.example", "phish.com", "evil.com"),
+    *("phish%2Eexample", "203.0.113.9"),
+)
 OUTPUTS = ("email.html", "email.txt", "wechat.md", "post.md", "wechat.html")
 LINKIFY = MarkdownIt("commonmark", {"linkify": True}).enable("linkify")
 COMMONMARK = MarkdownIt("commonmark")
@@ -81,6 +84,12 @@ HOSTILE = [
         "over\u202eride\u200f text",
         "bidi gpj.exe and zerowidth",
         "override text",
+    ),
+    (
+        "New results 见https://evil.example/t",
+        "weights 见https://phish%2Eexample/w or _https://203.0.113.9/login, //track.example/x",
+        "New results 见https://evil.example/t",
+        "weights 见https://phish%2Eexample/w or _https://203.0.113.9/login, //track.example/x",
     ),
     ("Trailing colon::", "Ends with a dash -", "Trailing colon::", "Ends with a dash -"),
     (
@@ -240,7 +249,10 @@ def test_rendering_issue_md_again_gives_the_drafted_outputs(run, hostile_ws, tmp
         assert (again / name).read_text(encoding="utf-8") == drafted[name], name
 
 
-NOTE = "[x](https://evil.example) **b** Q: hi ![t](https://track.example/t.gif) https://evil.example/bare"
+NOTE = (
+    "[x](https://evil.example) **b** Q: hi ![t](https://track.example/t.gif) "
+    "https://evil.example/bare 见https://evil.example/glued _https://203.0.113.9/x //evil.com/y"
+)
 
 
 @pytest.mark.parametrize(

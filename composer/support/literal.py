@@ -36,8 +36,12 @@ def clean_line(text: str, limit: int = 0) -> str:
 # link-ish words a linkifier picks up (scheme://, www., domain.tld), and, at the start
 # of a line, block markers of CommonMark and of the dialect.
 _INLINE = re.compile(r"([\\`*_\[\]<~])|&(?=#?\w+;)")
-_SCHEME = re.compile(r"(?i)(?<![\w+.\-\\])([a-z][a-z0-9+.\-]*):(?=//)")
-_MAILTO = re.compile(r"(?i)(?<![\w+.\-\\])(mailto):")
+# a scheme's colon is escaped whatever comes before it (``见https://``, ``_https://``):
+# the bare-URL rule of every Markdown output links ``https://`` after any character
+_SCHEME = re.compile(r"(?i)([a-z][a-z0-9+.\-]*):(?=//)")
+_MAILTO = re.compile(r"(?i)(mailto):")
+# ``//host/path``: linkifiers take it for a link without a scheme
+_SLASHES = re.compile(r"(?<=/)/(?=[^/\s])")
 _WWW = re.compile(r"(?i)\b(www)\.")
 _DOMAIN_DOT = re.compile(r"(?<=[^\W_])\.(?=[^\W\d_])")
 _BLOCK_START = re.compile(r"[#>+\-=]")
@@ -53,10 +57,12 @@ _ENTITY = {"、": "&#12289;", "．": "&#65294;", "：": "&#65306;", "《": "&#12
 
 def defuse_links(text: str, colon: str = "\\:") -> str:
     """Markdown ``text`` with its URLs, ``www.`` names and domain names escaped so no
-    linkifier links them (``https\\://x.org``, ``x\\.org``); readers see them unchanged.
+    linkifier links them (``https\\:/\\/x.org``, ``x\\.org``, ``/\\/host``); readers see
+    them unchanged.
     ``colon`` is what a scheme's colon becomes (``&#58;`` works too)."""
     text = _SCHEME.sub(lambda m: m.group(1) + colon, text)
     text = _MAILTO.sub(lambda m: m.group(1) + colon, text)
+    text = _SLASHES.sub(r"\\/", text)
     text = _WWW.sub(r"\1\\.", text)
     return _DOMAIN_DOT.sub(r"\\.", text)
 
