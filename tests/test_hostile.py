@@ -91,6 +91,18 @@ HOSTILE = [
         "New results 见https://evil.example/t",
         "weights 见https://phish%2Eexample/w or _https://203.0.113.9/login, //track.example/x",
     ),
+    (
+        "&amp;amp;#x5B;x&amp;amp;#x28;https://evil.example&amp;amp;#x29;",
+        "x&amp;amp;y https://evil.example/a&amp;amp;b",
+        "&#x5B;x&#x28;https://evil.example&#x29;",
+        "x&y https://evil.example/a&b",
+    ),
+    (
+        "&amp;#x5B;x&amp;#x5D;&amp;#x28;https://evil.example&amp;#x29; &#x5B;y&#x5D;",
+        "AT&amp;amp;T &amp;#x28;https://evil.example/s&amp;#x29;",
+        "[x](https://evil.example) [y]",
+        "AT&T (https://evil.example/s)",
+    ),
     ("Trailing colon::", "Ends with a dash -", "Trailing colon::", "Ends with a dash -"),
     (
         "Backslash \\: and \\\\ https\\://x",
@@ -205,6 +217,7 @@ def read_outputs(folder: Path) -> dict[str, str]:
 def test_feed_text_reaches_every_output_as_literal_text(run, hostile_ws):
     result = run("draft", "-w", hostile_ws, "--issue", ISSUE)
     assert result.returncode == 0, result.stderr
+    assert "serialize failed" not in result.stderr  # no entry demoted to a plain note
     outputs = read_outputs(hostile_ws / ISSUE / "out")
     seen = visible(outputs)
     for (_, _, title, summary), link in zip(HOSTILE, LINKS, strict=True):
@@ -625,3 +638,16 @@ def test_a_link_whose_text_is_its_url_is_no_loss(run, tmp_path):
     )
     result = run("render", source, "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("url", ["https://a.test/#\\##heading", "https://a.test/?a=1&amp;b=2"])
+def test_an_odd_added_url_keeps_every_link_an_item(run, tmp_path, url):
+    (tmp_path / "composer.toml").write_text('[newsletter]\ntitle = "W"\n', encoding="utf-8")
+    for added in ("https://b.test/first", url):
+        result = run("add", added, "--issue", ISSUE, "-w", tmp_path, "--offline")
+        assert result.returncode == 0, result.stderr
+    result = run("draft", "-w", tmp_path, "--issue", ISSUE, "--offline")
+    assert result.returncode == 0 and "serialize failed" not in result.stderr, result.stderr
+    html = (tmp_path / ISSUE / "out" / "email.html").read_text(encoding="utf-8")
+    assert 'href="https://b.test/first"' in html
+    assert f'href="{escape(url, {chr(34): "&quot;"})}"' in html

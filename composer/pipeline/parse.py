@@ -20,7 +20,7 @@ from composer.contract.protocols import Block, Report, SectionType, section_titl
 from composer.errors import DialectError
 from composer.support.fences import mark
 from composer.support.frontmatter import dump_front_matter, split_front_matter
-from composer.support.text import fragments, may_nest_deep, squash, trim_lines, unescaped
+from composer.support.text import as_read, fragments, may_nest_deep, squash, trim_lines, unescaped
 
 ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
 SNIFF_THRESHOLD = 0.5
@@ -280,13 +280,14 @@ def missing_text(source: str, items: Iterable[Item]) -> list[str]:
     return lost_between(source, "\n".join(item_text(i) for i in items))
 
 
-def lost_between(source: str, carried: str) -> list[str]:
-    """Sentence fragments and URLs of ``source`` that ``carried`` lacks."""
+def lost_between(source: str, carried: str, raw: str = "") -> list[str]:
+    """Sentence fragments and URLs of ``source`` that ``carried`` lacks (a URL may also
+    be in ``raw``, the text before unescaping: ``&amp;`` or ``\\#`` in a URL is the URL's)."""
     from composer.support.text import urls
 
     hay = squash(carried)
     lost = [f for f in fragments(unescaped(source)) if f not in hay]
-    lost += [u for u in urls(source) if u not in carried]
+    lost += [u for u in urls(source) if u not in carried and u not in raw]
     return lost
 
 
@@ -334,7 +335,7 @@ def serialize_items(section: Section, sections: Sections, report: Report) -> str
         else:
             fields = [[i.title, i.url, i.text, *(u.text for u in i.turns)] for i in run]
             source = "\n".join(f for item in fields for f in item)
-            lost = lost_between(source, html.unescape(unescaped(written)))
+            lost = lost_between(source, as_read(written), written)
             problem = f"it dropped «{lost[0][:30]}»" if lost else ""
         if problem:
             report.warn(

@@ -114,7 +114,7 @@ TITLE_PUNCT = r"!-/:-@\[-`{-~：—–"
 _TITLE_ESCAPE = re.compile(rf"\\([{TITLE_PUNCT}])")
 _TITLE_BACKSLASH = re.compile(rf"\\(?=[{TITLE_PUNCT}]|$)")
 _TITLE_URL = re.compile(r"(?i)(https?):(?=//)")
-_TITLE_COLON = re.compile(r"&(?=#58;)")
+_TITLE_ENTITY = re.compile(r"&(?=#?\w+;)")  # "&amp;" in a title: five characters
 _TITLE_UNESCAPE = re.compile(rf"\\([{TITLE_PUNCT}])|&#58;")
 
 
@@ -123,7 +123,7 @@ def escape_title(title: str) -> str:
     it back (:func:`unescape_title`) gives ``title`` again, with no URL taken from it."""
     line = " ".join(part.strip() for part in title.splitlines()).strip()
     line = _TITLE_BACKSLASH.sub(r"\\\\", line)
-    line = _TITLE_COLON.sub(r"\\&", line)
+    line = _TITLE_ENTITY.sub(r"\\&", line)
     line = _TITLE_URL.sub(lambda m: m.group(1) + URL_COLON, line)
     if strip_title_end(line) != line:  # a trailing ":" or " -" reads as the separator
         line = line[:-1] + "\\" + line[-1]

@@ -88,6 +88,19 @@ def unescaped(text: str) -> str:
     return MD_ESCAPE.sub(r"\1", text) if "\\" in text else text
 
 
+_AS_READ = re.compile(
+    r"\\([!-/:-@\[-`{-~：—–])|&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
+)
+
+
+def as_read(text: str) -> str:
+    """Markdown ``text`` as a reader sees it: backslash escapes and entities undone in
+    one pass, so an escaped entity (``\\&#x29;``) stays the characters it shows."""
+    if "\\" not in text and "&" not in text:
+        return text
+    return _AS_READ.sub(lambda m: m.group(1) or html.unescape(m.group(0)), text)
+
+
 def squash(text: str) -> str:
     """``text`` reduced to what fragments are compared against."""
     text = URL_RE.sub(" ", unicodedata.normalize("NFKC", html.unescape(text)))
