@@ -57,6 +57,7 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     # text from outside: data, never markup
     "clean_line": "composer.support.literal",
     "literal_markdown": "composer.support.literal",
+    "text_of": "composer.support.literal",
     "defuse_links": "composer.support.literal",
     "escape_title": "composer.support.literal",
     "unescape_title": "composer.support.literal",

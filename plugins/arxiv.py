@@ -71,7 +71,8 @@ def lookup(ids: list[str], config, ctx) -> dict[str, tuple[str, list[str]]]:
     fetched = {}
     for entry in parsed.entries:
         ident = api.arxiv_id(entry.get("id", ""))
-        title = api.clean_line(entry.get("title", ""), TITLE_CHARS)  # plain text, one line
+        kind = (entry.get("title_detail") or {}).get("type", "text/plain")
+        title = api.clean_line(api.text_of(entry.get("title", ""), kind), TITLE_CHARS)
         if ident and title:
             fetched[ident] = (title, [a.get("name", "") for a in entry.get("authors", [])])
     for ident, (title, authors) in fetched.items() if cache else ():

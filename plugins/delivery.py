@@ -6,6 +6,7 @@ Each runs on ``composer send`` only when its table is in composer.toml
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -100,18 +101,31 @@ class WebhookDeliverer:
             "date": issue.date,
             "outputs": {name: str(path) for name, path in delivery.outputs.items()},
         }
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         try:
-            api.check_url(config.url)
             with api.http_client(timeout=config.timeout) as session:
-                response = session.post(config.url, json=payload)
-        except api.FetchError as exc:
-            raise api.DeliveryError(f"{shown}: {api.mask_url(str(exc))}") from None
-        except api.HTTPError as exc:  # the connection, TLS, a timeout
+                # the whole answer within the timeout; a redirect is not followed (it
+                # would turn the POST into a GET elsewhere)
+                response = api.http_request(
+                    session,
+                    "POST",
+                    config.url,
+                    config.timeout,
+                    ANSWER_BYTES,
+                    follow_redirects=False,
+                    headers={"Content-Type": "application/json"},
+                    content=body,
+                )
+        except api.FetchError as exc:  # the connection, TLS, a timeout, the policy
             reason = str(exc).replace(config.url, shown)
-            raise api.DeliveryError(f"{shown}: {type(exc).__name__}: {reason}") from None
-        if response.status_code >= 400:
-            raise api.DeliveryError(f"{shown}: HTTP {response.status_code}")
+            raise api.DeliveryError(f"{shown}: {api.mask_urls(reason)}") from None
+        if response.status >= 300:
+            moved = " (a redirect: set url to where it points)" if response.status < 400 else ""
+            raise api.DeliveryError(f"{shown}: HTTP {response.status}{moved}")
         return shown
+
+
+ANSWER_BYTES = 1_000_000  # the webhook's answer is read (bounded) and not used
 
 
 @hookimpl

@@ -225,7 +225,17 @@ def _syntax(path):
     path.write_text('[newsletter\ntitle = "x"\n', encoding="utf-8")
 
 
+def _pipe(path):
+    os.mkfifo(path)  # nobody writes: reading it would hang
+
+
+def _huge_number(path):
+    path.write_text("[feeds]\nconcurrency = " + "9" * 5000 + "\n", encoding="utf-8")
+
+
 UNREADABLE = {
+    "pipe": (_pipe, "composer.toml: not a regular file (a device or a pipe)"),
+    "huge-number": (_huge_number, "composer.toml: Exceeds the limit (4300 digits)"),
     "syntax": (_syntax, "composer.toml: Expected ']'"),
     "deep": (_deep, "composer.toml: tables or arrays nested too deep to read"),
     "big": (_big, "composer.toml: larger than 1,000,000 bytes"),

@@ -262,11 +262,12 @@ def check_feed(app, body: str, links: list[str]) -> None:
     markup from feed text, every entry with its own link and its own title."""
     import feedparser
     from composer.plugins.feeds import FeedSource
-    from composer.plugins.feeds.fetch import _item, _kind, _text
+    from composer.api import text_of
+    from composer.plugins.feeds.fetch import _item, _kind
 
     parsed = feedparser.parse(body.encode(), sanitize_html=False, resolve_relative_uris=False)
     source = FeedSource("https://feed.example/rss")
-    name = _text(parsed.feed.get("title", ""), _kind(parsed.feed, "title")) or source.url
+    name = text_of(parsed.feed.get("title", ""), _kind(parsed.feed, "title")) or source.url
     items = [_item(entry, source, name, 240) for entry in parsed.entries]
     for item in items:
         item.meta.pop("section")

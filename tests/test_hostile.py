@@ -488,6 +488,25 @@ def test_arxiv_titles_are_clean_capped_plain_text(run, tmp_path, httpserver):
         assert folded(shown) in text, name
 
 
+def test_an_arxiv_title_given_as_html_is_its_text(run, tmp_path, httpserver):
+    httpserver.expect_request("/api/query").respond_with_data(
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><entry>'
+        "<id>http://arxiv.org/abs/2401.00001v1</id>"
+        '<title type="html">Deep &lt;img src="x" /&gt;Nets &amp;lt;3 &lt;b&gt;now&lt;/b&gt;</title>'
+        "<author><name>A</name></author></entry></feed>"
+    )
+    (tmp_path / "composer.toml").write_text(
+        f'[newsletter]\ntitle = "W"\n\n[arxiv]\napi_url = "{httpserver.url_for("/api/query")}"\n',
+        encoding="utf-8",
+    )
+    added = run("add", "https://arxiv.org/abs/2401.00001", "--issue", ISSUE, "-w", tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert run("draft", "-w", tmp_path, "--issue", ISSUE, "--offline").returncode == 0
+    seen = visible(read_outputs(tmp_path / ISSUE / "out"))
+    for name, text in seen.items():
+        assert folded("Deep Nets <3 now") in text and "img" not in text, name
+
+
 # -- front matter ------------------------------------------------------------------
 BOMB = (
     "---\n"
@@ -514,6 +533,16 @@ def test_a_yaml_alias_bomb_is_refused(run, tmp_path):
     post = (tmp_path / "out" / "post.md").read_text(encoding="utf-8")
     assert len(post) < 20 * len(BOMB)
     assert "炸弹之后的问题" in post and "lol" in post  # kept as text, not lost
+
+
+@pytest.mark.parametrize("number", ["9" * 5000, "0x" + "f" * 5000, "1:" + ":".join(["59"] * 3000)])
+def test_an_integer_too_long_to_be_a_number_stays_its_text(run, tmp_path, number):
+    source = tmp_path / "big.md"
+    source.write_text(f"---\ntitle: 大数\nn: {number}\n---\n\nQ: 之后的问题\n", "utf-8")
+    result = run("render", source, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    post = (tmp_path / "out" / "post.md").read_text(encoding="utf-8")
+    assert f'n: "{number}"' in post and "之后的问题" in post
 
 
 @pytest.mark.parametrize(
@@ -651,3 +680,25 @@ def test_an_odd_added_url_keeps_every_link_an_item(run, tmp_path, url):
     html = (tmp_path / ISSUE / "out" / "email.html").read_text(encoding="utf-8")
     assert 'href="https://b.test/first"' in html
     assert f'href="{escape(url, {chr(34): "&quot;"})}"' in html
+
+
+def test_an_invisible_character_in_an_entry_link_is_percent_encoded(run, tmp_path, httpserver):
+    links = ["https://real.example/\u202egpj.exe", "https://real.example/zero\u200bwidth"]
+    items = "".join(
+        f"<item><title>t{n}</title><link>{link}</link><pubDate>{IN_WEEK}</pubDate></item>"
+        for n, link in enumerate(links)
+    )
+    feed = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{items}</channel></rss>'
+    )
+    httpserver.expect_request("/feed").respond_with_data(feed, content_type="application/rss+xml")
+    (tmp_path / "composer.toml").write_text(
+        f'[feeds]\nurls = ["{httpserver.url_for("/feed")}"]\n', encoding="utf-8"
+    )
+    result = run("draft", "-w", tmp_path, "--issue", ISSUE)
+    assert result.returncode == 0, result.stderr
+    for name, text in read_outputs(tmp_path / ISSUE / "out").items():
+        assert "\u202e" not in text and "\u200b" not in text, name
+    html = (tmp_path / ISSUE / "out" / "email.html").read_text(encoding="utf-8")
+    assert 'href="https://real.example/%E2%80%AEgpj.exe"' in html
+    assert 'href="https://real.example/zero%E2%80%8Bwidth"' in html

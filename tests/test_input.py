@@ -105,6 +105,15 @@ def test_a_notes_front_matter_reaches_the_issue_and_a_contradiction_is_named(run
     assert f"{ISSUE}/notes/b.md: says issue: 2026-W01, but it is a note of {ISSUE}" in named
 
 
+def test_a_notes_file_in_place_of_the_folder_is_named(run, ws):
+    (ws / ISSUE / "notes").rmdir()
+    put(ws, "notes", LINKS.format("a"))
+    result = run("draft", "--issue", ISSUE, "--offline", "-w", ws)
+    assert result.returncode == 0, result.stderr
+    (warning,) = warnings(result)
+    assert f"{ISSUE}/notes: a file, not a folder" in warning
+
+
 def test_a_note_that_is_a_pipe_or_a_device_is_named_and_skipped(run, ws):
     put(ws, "notes/a.md", LINKS.format("a"))
     os.mkfifo(ws / ISSUE / "notes" / "fifo.md")  # nobody writes: reading it would hang
@@ -161,6 +170,12 @@ def inbox(ws):
     return path.read_bytes() if path.exists() else None
 
 
+def test_add_takes_a_scheme_in_capitals(run, ws):
+    result = run("add", "HTTPS://a.test/UP", "--issue", ISSUE, "--offline", "-w", ws)
+    assert result.returncode == 0, result.stderr
+    assert b"https://a.test/UP" in inbox(ws)
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
@@ -174,6 +189,8 @@ def inbox(ws):
         ("https:///nohost", "has no host name"),
         ("https://a.test:99999999/", "is not a URL"),
         ("no-such-file.md", "no such file, and not a URL"),
+        ("https://a.test/\u202egpj.exe", "holds the invisible character U+202E"),
+        ("x\u200bhttps://evil.test/zw", "holds the invisible character U+200B"),
     ],
 )
 def test_add_refuses_anything_but_one_http_url_and_writes_nothing(run, ws, url, expected):

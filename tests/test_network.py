@@ -111,7 +111,10 @@ def get(url: str, max_bytes: int = 1_000_000, timeout: float = 10, stop=None):
         "::ffff:100.100.100.200",
         "::169.254.169.254",
         "64:ff9b::a9fe:a9fe",
+        "64:ff9b:1::a9fe:a9fe",  # local-use NAT64 (RFC 8215)
+        "::ffff:0:a9fe:a9fe",  # SIIT
         "2002:a9fe:a9fe::1",
+        "2001:0:4136:e378::5601:5601",  # Teredo, client 169.254.169.254 (obfuscated)
     ],
 )
 def test_link_local_and_metadata_addresses_are_refused_in_every_form(address):
@@ -126,6 +129,11 @@ def test_link_local_and_metadata_addresses_are_refused_in_every_form(address):
 def test_metadata_host_names_are_refused_whatever_they_resolve_to(name):
     with pytest.raises(netpolicy.Refused, match=METADATA):
         netpolicy.vet(name, ["127.0.0.1"])
+    asked = []
+    netpolicy.resolve = lambda host, port: asked.append(host) or ["127.0.0.1"]
+    with pytest.raises(netpolicy.Refused, match=METADATA):
+        netpolicy.Lookups().vetted(name, 80)
+    assert asked == []  # not even looked up
 
 
 @pytest.mark.parametrize("spelling", ["2852039166", "0xa9fea9fe", "169.254.43518"])

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from conftest import make_sendable
@@ -194,6 +197,52 @@ def test_webhook_deliverer_posts_json(run, drafted, httpserver):
     [(request, _)] = httpserver.log
     payload = request.get_json()
     assert payload["id"] == ISSUE and payload["outputs"]["email.html"].endswith("email.html")
+
+
+class Trickle(BaseHTTPRequestHandler):
+    """Reads the POST, then answers one byte every 0.2 s, for ever (until the client
+    goes or 60 s pass)."""
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Length", "1000000")
+        self.end_headers()
+        for _ in range(300):
+            try:
+                self.wfile.write(b".")
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.2)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_webhook_that_never_finishes_answering_fails_within_its_timeout(run, drafted):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        append_config(drafted, f'[delivery.webhook]\nurl = "{url}"\ntimeout = 1\n')
+        result = run("send", ISSUE, "-w", drafted)
+    finally:
+        server.shutdown()
+    assert result.returncode == 1
+    assert "webhook" in result.stderr and "timed out after 1 s" in result.stderr
+
+
+def test_a_webhook_redirect_is_not_followed(run, drafted, httpserver):
+    httpserver.expect_request("/hook", method="POST").respond_with_data(
+        "", status=302, headers={"Location": httpserver.url_for("/elsewhere")}
+    )
+    append_config(drafted, f'[delivery.webhook]\nurl = "{httpserver.url_for("/hook")}"\n')
+    result = run("send", ISSUE, "-w", drafted)
+    assert result.returncode == 1
+    assert "HTTP 302 (a redirect: set url to where it points)" in result.stderr
+    assert [r.path for r, _ in httpserver.log] == ["/hook"]
 
 
 def test_send_without_delivery_config_says_what_to_add(run, drafted):

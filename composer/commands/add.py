@@ -8,6 +8,7 @@ chooses one), as that type's ``item_for_url`` makes it; enrichment plugins
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def add(
         return _add_file(app, path, notes, issue_id)
     if "://" not in what:
         raise UsageError(f"{what}: no such file, and not a URL", "give an http(s) URL or a file")
+    what = re.sub(r"^[A-Za-z][A-Za-z0-9+.\-]*(?=://)", lambda m: m.group(0).lower(), what)
     problem = url_problem(what)
     if problem:
         raise UsageError(f"composer add: {problem}", "give one http(s) URL (quote it in the shell)")
@@ -71,8 +73,12 @@ def _check_reads_back(app: App, stype, item, block: str) -> None:
 
     back = parse_text(block, INBOX, app.sections, Report()).sections
     items = back[0].items if len(back) == 1 and back[0].kind == stype.name else []
-    same = len(items) == 1 and items[0].url == item.url
-    if same and " ".join(items[0].text.split()) == " ".join(item.text.split()):
+    if len(items) != 1 or items[0].url != item.url:
+        raise UsageError(
+            f"{item.url}: it would not read back as this one URL in {INBOX}; nothing was added",
+            "check the URL (percent-encode what it should not hold)",
+        )
+    if " ".join(items[0].text.split()) == " ".join(item.text.split()):
         return
     raise UsageError(
         f"--note {item.text!r}: it would read as a heading, a list or a label in {INBOX}, "

@@ -89,7 +89,12 @@ def draft(
     folder = ws / issue_id
     notes = note_files(folder / "notes")
     warn_stray_notes(app, issue_id, folder)
-    if not notes:
+    if (folder / "notes").exists() and not (folder / "notes").is_dir():
+        app.report.warn(
+            f"{issue_id}/notes",
+            "a file, not a folder: notes are files in the folder notes/ (move it to notes/x.md)",
+        )
+    elif not notes:
         app.report.warn(f"{issue_id}/notes", "no notes yet: the issue has only collected items")
     with State(ws) as state:
         ctx = app.context(issue_id, offline, state)

@@ -8,7 +8,6 @@ scores highest. Whatever no plugin claims stays verbatim as a ``note`` item.
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Iterable

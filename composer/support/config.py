@@ -46,6 +46,8 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"{path}: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{path}: tables or arrays nested too deep to read") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise ConfigError(f"{path}: {str(exc).split(';')[0]}") from None
 
 
 def plugin_lists(path: Path | None, strict: bool = False) -> tuple[list[str], list[str]]:

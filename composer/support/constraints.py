@@ -20,6 +20,7 @@ file is validated.
 from __future__ import annotations
 
 import math
+import unicodedata
 from typing import Any
 
 
@@ -138,6 +139,12 @@ def url_problem(url: str) -> str:
     bad = next((ch for ch in url if ch.isspace() or ord(ch) < 32 or ord(ch) == 127), None)
     if bad is not None:
         return f"{shown!r} is not one URL: it contains {_name_char(bad)}"
+    hidden = next((ch for ch in url if unicodedata.category(ch) in ("Cf", "Cc", "Co")), None)
+    if hidden is not None:
+        return (
+            f"{shown!r} holds the invisible character U+{ord(hidden):04X}, which can make "
+            "a link read as another: percent-encode it or remove it"
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (raises ValueError for a port that is no number)

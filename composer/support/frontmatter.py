@@ -16,14 +16,21 @@ from composer.contract.protocols import Report
 MAX_BYTES = 64 * 1024
 MAX_NODES = 2_000
 MAX_DEPTH = 20
+MAX_INT_CHARS = 30  # a longer integer is kept as its text
 
 
 def _yaml_loader():
     import yaml
 
     class Loader(yaml.SafeLoader):
-        """SafeLoader that keeps dates as the strings the editor wrote."""
+        """SafeLoader that keeps dates, and integers too long to be a count or a
+        number (``n: 999…``, ``0xfff…``), as the strings the editor wrote."""
 
+        def construct_yaml_int(self, node):
+            text = self.construct_scalar(node)
+            return text if len(text) > MAX_INT_CHARS else super().construct_yaml_int(node)
+
+    Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
     Loader.yaml_implicit_resolvers = {
         k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
         for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()

@@ -32,6 +32,20 @@ def clean_line(text: str, limit: int = 0) -> str:
     return line
 
 
+def text_of(value: str, kind: str = "text/html") -> str:
+    """One line of plain text from a field of a feed or an API answer: HTML (``kind``
+    anything but text/plain) reduced by nh3 to its text (no tags; script and style
+    dropped with their content), invisible characters removed (:func:`clean_line`)."""
+    if kind != "text/plain":
+        import html
+
+        import nh3
+
+        clean = nh3.clean(value or "", tags=set(), clean_content_tags={"script", "style"})
+        value = html.unescape(clean)
+    return clean_line(value or "")
+
+
 # What makes plain text live Markdown somewhere: CommonMark inline syntax (anywhere),
 # link-ish words a linkifier picks up (scheme://, www., domain.tld), and, at the start
 # of a line, block markers of CommonMark and of the dialect.
@@ -151,13 +165,19 @@ def strip_title_end(title: str) -> str:
     return head + tail
 
 
+def _url_char(ch: str) -> bool:
+    """May ``ch`` stand as it is in a bare URL: one the dialect reads as part of a URL
+    and no invisible character (a bidi control turns ``gpj.exe`` around)?"""
+    return bool(URL_RE.fullmatch("https://" + ch)) and not INVISIBLE.match(ch)
+
+
 def dialect_url(url: str) -> str:
     """``url`` written so the dialect reads it back whole: characters a bare URL
-    cannot hold (spaces, quotes, CJK ...) percent-encoded, and so is a last character
-    that would be taken for the sentence's punctuation."""
+    cannot hold (spaces, quotes, CJK ...) and invisible ones percent-encoded, and so
+    is a last character that would be taken for the sentence's punctuation."""
     from urllib.parse import quote
 
-    url = "".join(ch if URL_RE.fullmatch("https://" + ch) else quote(ch, safe="") for ch in url)
+    url = "".join(ch if _url_char(ch) else quote(ch, safe="") for ch in url)
     while url and trim_url(url) != url:
         url = f"{url[:-1]}%{ord(url[-1]):02X}"
     return url

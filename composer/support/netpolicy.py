@@ -1,8 +1,9 @@
 """Where a fetch may connect: decided on the resolved addresses, before connecting.
 
 - Link-local and cloud-metadata addresses (169.254.0.0/16, fe80::/10, 100.100.100.200,
-  fd00:ec2::254, also inside IPv4-mapped, IPv4-compatible, NAT64 and 6to4 IPv6 forms)
-  and metadata host names are never fetched.
+  fd00:ec2::254, also inside IPv4-mapped, IPv4-compatible, NAT64 (64:ff9b::/96,
+  64:ff9b:1::/48), SIIT, 6to4 and Teredo IPv6 forms) and metadata host names (not
+  even looked up) are never fetched.
 - A redirect never moves from a public address to a private or loopback one. An
   editor may still list an intranet or loopback URL directly, and a redirect from a
   private address to another private one is followed.
@@ -41,7 +42,11 @@ NEVER = tuple(
     ipaddress.ip_network(net)
     for net in ("169.254.0.0/16", "fe80::/10", "100.100.100.200/32", "fd00:ec2::254/128")
 )
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv6 forms that carry an IPv4 address in their last 32 bits: NAT64 (well-known and
+# local-use prefixes) and SIIT's IPv4-translated addresses
+NAT64 = tuple(
+    ipaddress.ip_network(net) for net in ("64:ff9b::/96", "64:ff9b:1::/48", "::ffff:0:0:0/96")
+)
 METADATA = "link-local/cloud-metadata address refused"
 DOWNWARD = "redirect from a public address to a private one refused"
 
@@ -61,12 +66,15 @@ counted_as_public: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
 
 
 def embedded(address: Address) -> Address:
-    """The IPv4 address an IPv6 address stands for (mapped, compatible, NAT64, 6to4),
-    else itself."""
+    """The IPv4 address an IPv6 address stands for (mapped, compatible, NAT64, SIIT,
+    6to4, a Teredo client), else itself."""
     if address.version == 6:
         if address.ipv4_mapped or address.sixtofour:
             return address.ipv4_mapped or address.sixtofour
-        if address in NAT64 or (int(address) >> 32 == 0 and int(address) > 1):
+        if address.teredo:
+            return address.teredo[1]
+        nat64 = any(address in net for net in NAT64)
+        if nat64 or (int(address) >> 32 == 0 and int(address) > 1):
             return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return address
 
@@ -92,11 +100,15 @@ def is_public(text: str) -> bool:
     return listed or address.is_global
 
 
+def vet_name(host: str) -> None:
+    """Refuse a metadata host name before it is looked up."""
+    if host.lower().rstrip(".") in METADATA_NAMES:
+        raise Refused(f"{METADATA}: host name {host}")
+
+
 def vet(host: str, addresses: list[str]) -> list[str]:
     """``addresses`` when ``host`` may be fetched at all; raises :class:`Refused` if not."""
-    name = host.lower().rstrip(".")
-    if name in METADATA_NAMES:
-        raise Refused(f"{METADATA}: host name {host}")
+    vet_name(host)
     for text in addresses:
         if is_never(text):
             shown = "" if text == host else f"{host} -> "
@@ -133,6 +145,7 @@ class Lookups:
         with self._lock:
             known = self._known.get(host)
         if known is None:
+            vet_name(host)  # no DNS query for metadata.google.internal either
             found = [host] if is_literal(host) else resolve(host, port)
             if not found:
                 raise OSError(f"{host}: no address")

@@ -41,6 +41,8 @@ def _has_config(folder: Path) -> bool:
         return True
     if config.is_dir():
         raise ConfigError(f"{config}: a folder, not a file", "composer.toml is a file")
+    if config.exists():
+        raise ConfigError(f"{config}: not a regular file (a device or a pipe)", "make it a file")
     if config.is_symlink():
         raise ConfigError(
             f"{config}: a symbolic link to nothing readable ({_link_problem(config)})",

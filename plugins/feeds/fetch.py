@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 import queue
 import sys
 import threading
@@ -20,6 +19,7 @@ from composer.api import (
     fetch,
     literal_markdown,
     mask_urls,
+    text_of,
     week_bounds,
 )
 
@@ -243,7 +243,7 @@ def _broken(parsed) -> str:
 
 def entries(parsed, source, config, ctx, start: dt.datetime, end: dt.datetime) -> list[Item]:
     items: list[Item] = []
-    title = _text(parsed.feed.get("title", ""), _kind(parsed.feed, "title"))
+    title = text_of(parsed.feed.get("title", ""), _kind(parsed.feed, "title"))
     feed_name = source.name or clean_line(title, TITLE_CHARS) or mask_urls(source.url)
     for entry in parsed.entries:
         when = _when(entry)
@@ -273,29 +273,18 @@ def _kind(node, field: str) -> str:
     return (node.get(f"{field}_detail") or {}).get("type", "text/html")
 
 
-def _text(value: str, kind: str = "text/html") -> str:
-    """One line of plain text from a feed field: HTML reduced by nh3 (no tags, no
-    scripts), plain text kept as it is; invisible characters removed (``clean_line``)."""
-    if kind != "text/plain":
-        import nh3
-
-        clean = nh3.clean(value or "", tags=set(), clean_content_tags={"script", "style"})
-        value = html.unescape(clean)
-    return clean_line(value or "")
-
-
 def _item(entry, source, feed_name: str, limit: int) -> Item:
     """An entry as a link item: its title plain text, its summary Markdown that shows
     the plain text exactly (nothing in feed text is markup), its own link."""
     link = entry.get("link", "")
     link = dialect_url(link) if link.startswith(("http://", "https://")) else ""
-    summary = clean_line(_text(entry.get("summary", ""), _kind(entry, "summary")), limit)
+    summary = clean_line(text_of(entry.get("summary", ""), _kind(entry, "summary")), limit)
     meta = {"source": feed_name, "section": source.section}
     if entry.get("id"):
         meta["guid"] = entry["id"]
     return Item(
         "link",
-        title=clean_line(_text(entry.get("title", ""), _kind(entry, "title")), TITLE_CHARS),
+        title=clean_line(text_of(entry.get("title", ""), _kind(entry, "title")), TITLE_CHARS),
         url=link,
         text=literal_markdown(summary),
         meta=meta,
