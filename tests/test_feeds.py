@@ -90,6 +90,22 @@ def test_rss_and_atom_entries_of_the_week(run, ws, httpserver):
     assert "A short summary." in issue_md and "<b>" not in issue_md
 
 
+def test_a_feed_with_more_entries_this_week_than_max_entries_is_cut_with_a_warning(
+    run, ws, httpserver
+):
+    entries = [(f"第{n}篇", f"https://lab.example/{n}", IN_WEEK) for n in range(130)]
+    entries += [(f"旧{n}", f"https://lab.example/old{n}", LAST_WEEK) for n in range(50)]
+    httpserver.expect_request("/rss").respond_with_data(rss(*entries))
+    result, issue_md = draft(run, ws([httpserver.url_for("/rss")]))
+    assert result.returncode == 0, result.stderr
+    kept = [n for n in range(130) if f"https://lab.example/{n}\n" in issue_md]
+    assert kept == list(range(100)) and "lab.example/old" not in issue_md
+    assert "130 entries this week: the first 100 are kept ([feeds] max_entries)" in result.stderr
+    feeds = run("feeds", "-w", ws([httpserver.url_for("/rss")]))
+    assert feeds.returncode == 0, feeds.stderr
+    assert feeds.stdout.split()[-1] == "180"  # the feed's entries, all of them, counted
+
+
 def test_week_window_uses_the_configured_timezone(run, ws, httpserver):
     httpserver.expect_request("/rss").respond_with_data(
         rss(

@@ -262,8 +262,9 @@ def check_feed(app, body: str, links: list[str]) -> None:
     markup from feed text, every entry with its own link and its own title."""
     import feedparser
     from composer.plugins.feeds import FeedSource
-    from composer.api import text_of
     from composer.plugins.feeds.fetch import _item, _kind
+
+    from composer.api import text_of
 
     parsed = feedparser.parse(body.encode(), sanitize_html=False, resolve_relative_uris=False)
     source = FeedSource("https://feed.example/rss")

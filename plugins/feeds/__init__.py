@@ -35,7 +35,7 @@ class FeedsConfig:
     timeout: Annotated[float, api.Within(0, 600, above=True)] = 10.0
     max_bytes: Annotated[int, api.Within(1, 1_000_000_000)] = 5_000_000
     concurrency: Annotated[int, api.Within(1, 256)] = 16
-    max_entries: Annotated[int, api.Within(0, 10_000)] = 0  # per feed; 0 keeps all in-week
+    max_entries: Annotated[int, api.Within(0, 10_000)] = 100  # per feed and week; 0: all
     summary_chars: Annotated[int, api.Within(1, 10_000)] = 240
 
     def sources(self) -> list[FeedSource]:

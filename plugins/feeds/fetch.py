@@ -43,8 +43,8 @@ def collect_feeds(config, ctx) -> list[Item]:
     sources = config.sources()
     store = FeedStore(ctx.state)
     cached = {s.url: store.cached(s.url) for s in sources}
-    outcomes = {} if ctx.offline else fetch_all(sources, config, cached)
     start, end = week_bounds(ctx.issue_id, ctx.settings.newsletter.timezone)
+    outcomes = {} if ctx.offline else fetch_all(sources, config, cached, (start, end))
     items: list[Item] = []
     for source in sources:
         parsed = read_feed(source, outcomes.get(source.url), cached[source.url], ctx)
@@ -53,10 +53,14 @@ def collect_feeds(config, ctx) -> list[Item]:
     return items
 
 
-def fetch_one(session, url: str, config, cached, stop: threading.Event | None = None) -> Outcome:
-    """Conditional GET of one feed, parsed as soon as it arrives (on a worker thread).
+def fetch_one(
+    session, url: str, config, cached, week, stop: threading.Event | None = None, fetched=None
+) -> Outcome:
+    """Conditional GET of one feed, parsed as soon as it arrives (on a worker thread)
+    and kept only as far as the issue's ``week`` (start, end) needs it (:func:`_slim`).
 
-    Setting ``stop`` abandons the fetch at its next step (the connection is closed).
+    Setting ``stop`` abandons the fetch at its next step (the connection is closed);
+    ``fetched()`` is called once the body is in, before it waits for its turn to parse.
     """
     headers = {}
     if cached and cached["etag"]:
@@ -76,17 +80,48 @@ def fetch_one(session, url: str, config, cached, stop: threading.Event | None = 
         last_modified=got.headers.get("last-modified"),
         not_modified=got.not_modified,
     )
+    if fetched is not None:
+        fetched()
     if not outcome.not_modified:
-        outcome.parsed = _parse(outcome.body, outcome.content_type, url)
+        with PARSING:
+            outcome.parsed = _slim(_parse(outcome.body, outcome.content_type, url), *week)
     return outcome
 
 
-def fetch_all(sources, config, cached: dict) -> dict[str, Outcome]:
+# one feed parsed at a time: parsing holds the GIL, so more at once is no faster, and
+# each parse may hold ~20 times its body in memory until it is slimmed
+PARSING = threading.Lock()
+
+
+ENTRY_KEYS = ("id", "link", "title", "title_detail", "summary", "summary_detail")
+ENTRY_KEYS += ("published_parsed", "updated_parsed")
+
+
+def _slim(parsed, start: dt.datetime, end: dt.datetime):
+    """A parsed feed reduced to what an issue of the week [start, end) reads: its title,
+    whether it is broken, how many entries it has, and the fields of its entries of
+    that week (and undated ones). Feeds wait for each other in memory only so small:
+    a feed of 35,000 entries parses to ~90 MB."""
+    from feedparser import FeedParserDict
+
+    kept = []
+    for entry in parsed.entries:
+        when = _when(entry)
+        if when is None or start <= when < end:
+            kept.append(FeedParserDict({k: entry[k] for k in ENTRY_KEYS if k in entry}))
+    feed = FeedParserDict({k: v for k, v in parsed.feed.items() if k in ("title", "title_detail")})
+    slim = {"feed": feed, "entries": kept, "count": len(parsed.entries)}
+    slim.update({k: parsed.get(k) for k in ("bozo", "bozo_exception", "version")})
+    return FeedParserDict(slim)
+
+
+def fetch_all(sources, config, cached: dict, week) -> dict[str, Outcome]:
     """Every feed fetched on ``config.concurrency`` daemon threads.
 
-    A feed not done ``config.timeout`` seconds after it started is given up (its
-    thread is told to stop, and replaced), so one hanging server cannot stall the
-    issue; every fetch still running when this returns is told to stop too.
+    A feed not fetched ``config.timeout`` seconds after it started is given up (its
+    thread is told to stop, and replaced; parsing, one feed at a time, is not timed),
+    so one hanging server cannot stall the issue; every fetch still running when this
+    returns is told to stop too.
     """
     from composer.api import http_client as client
 
@@ -107,7 +142,16 @@ def fetch_all(sources, config, cached: dict) -> dict[str, Outcome]:
                 return
             started[url] = time.monotonic()
             try:
-                done.put((url, fetch_one(session, url, config, cached[url], stops[url])))
+                got = fetch_one(
+                    session,
+                    url,
+                    config,
+                    cached[url],
+                    week,
+                    stops[url],
+                    fetched=lambda u=url: started.pop(u, None),  # its timeout is over
+                )
+                done.put((url, got))
             except Exception as exc:  # feedparser or httpx internals: this feed only
                 done.put((url, Outcome(error=f"{type(exc).__name__}: {exc}")))
 
@@ -188,7 +232,8 @@ def read_feed(source, outcome: Outcome | None, cached, ctx):
             store.store(
                 source.url, outcome.etag, outcome.last_modified, outcome.content_type, outcome.body
             )
-            store.ok(source.url, source.name or parsed.feed.get("title", ""), len(parsed.entries))
+            count = parsed.get("count", len(parsed.entries))
+            store.ok(source.url, source.name or parsed.feed.get("title", ""), count)
             return parsed
     error = mask_urls(error)
     store.failed(source.url, name, error)
@@ -256,8 +301,13 @@ def entries(parsed, source, config, ctx, start: dt.datetime, end: dt.datetime) -
         elif not start <= when < end:
             continue
         items.append(_item(entry, source, feed_name, config.summary_chars))
-        if config.max_entries and len(items) >= config.max_entries:
-            break
+    if config.max_entries and len(items) > config.max_entries:
+        ctx.warn(
+            mask_urls(source.url),
+            f"{len(items)} entries this week: the first {config.max_entries} are kept "
+            "([feeds] max_entries)",
+        )
+        del items[config.max_entries :]
     return items
 
 

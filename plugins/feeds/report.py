@@ -50,7 +50,7 @@ def check_now(ctx) -> None:
         raise api.UsageError("no feed URLs in composer.toml", "add [feeds] urls = [...]")
     zone = ctx.settings.newsletter.timezone
     week = api.week_bounds(_this_week(zone), zone)
-    outcomes = fetch_all(sources, config, {s.url: None for s in sources})
+    outcomes = fetch_all(sources, config, {s.url: None for s in sources}, week)
     rows, failed = [], 0
     for source in sources:
         outcome = outcomes[source.url]
@@ -59,12 +59,13 @@ def check_now(ctx) -> None:
             failed += 1
             rows.append((api.mask_url(source.url), "FAILED", "", "", api.mask_urls(error)))
             continue
-        entries = outcome.parsed.entries
-        dated = [_when(e) for e in entries]
-        in_week = sum(1 for when in dated if when and week[0] <= when < week[1])
-        undated = sum(1 for when in dated if when is None)
+        kept = outcome.parsed.entries  # this week's and undated ones (fetch._slim)
+        dated = [_when(e) for e in kept]
+        in_week = sum(1 for when in dated if when)
+        undated = len(dated) - in_week
         note = f"{undated} undated" if undated else ""
-        rows.append((api.mask_url(source.url), "ok", str(len(entries)), str(in_week), note))
+        count = str(outcome.parsed.get("count", len(kept)))
+        rows.append((api.mask_url(source.url), "ok", count, str(in_week), note))
     header = ("URL", "STATUS", "ENTRIES", f"THIS WEEK ({_this_week(zone)})", "ERROR")
     api.print_table(header, rows)
     if failed:
