@@ -595,6 +595,29 @@ def test_deep_lists_and_quotes_are_flattened_not_lost(run, tmp_path, body):
         assert "final words" in out and ("level11" in out or "deepquote" in out or "mixed11" in out)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "*" * 1200 + "深层强调的文字 deep words" + "*" * 1200,
+        "_a " * 1500 + "深层强调的文字 deep words" + " a_" * 1500,
+        "**" * 400 + "[链接文字](https://deep.example/x) 深层强调的文字 deep words" + "**" * 400,
+    ],
+    ids=["stars", "underscores", "link"],
+)
+def test_deeply_nested_emphasis_keeps_its_text_and_links(run, tmp_path, body):
+    from conftest import check_outputs
+
+    source = tmp_path / "deep.md"
+    text = f"## 杂记\n\n{body}\n\n结尾一句 final words\n"
+    source.write_text(text, encoding="utf-8")
+    result = run("render", source, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert check_outputs(text, tmp_path / "out") == []
+    for name in OUTPUTS:
+        out = (tmp_path / "out" / name).read_text(encoding="utf-8")
+        assert "深层强调的文字" in out and "final words" in out, name
+
+
 def test_deep_text_in_a_draft_is_kept_too(run, tmp_path):
     (tmp_path / "composer.toml").write_text('[newsletter]\ntitle = "W"\n', encoding="utf-8")
     notes = tmp_path / ISSUE / "notes"

@@ -5,6 +5,8 @@ characters the source escaped (``\\*``, ``&#42;``), and remembers where they wer
 (``token.meta["escaped"]``), so the Markdown writers escape them again: text from
 outside, escaped by ``literal_markdown``, stays literal in every Markdown output.
 
+``flat_inline`` drops the markup of emphasis nested past ``INLINE_DEEP`` levels.
+
 ``too_deep`` keeps markdown-it from dropping text: past ``maxNesting`` (20 levels of
 quotes and lists) it skips the rest of a document. Past ``DEEP`` levels the rest of
 a container becomes one paragraph of its lines instead.
@@ -86,3 +88,33 @@ def too_deep(state, start: int, end: int, silent: bool) -> bool:
         inline.content, inline.map, inline.children = "\n".join(lines), [start, line], []
         state.push("paragraph_close", "p", -1)
     return True
+
+
+INLINE_DEEP = 16  # emphasis inside emphasis ... past this is text: no reader sees more
+STYLES = ("em", "strong", "s")
+
+
+def flat_inline(state) -> None:
+    """Core rule: emphasis nested deeper than ``INLINE_DEEP`` loses its markup (its
+    text stays), so no writer recurses 1,200 levels into ``***…text…***``. Links are
+    never dropped (they cannot nest; their URL must reach every output)."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        kept: list[Token] = []
+        dropped: list[bool] = []
+        depth = 0
+        for tok in block.children:
+            style = tok.type.rsplit("_", 1)[0] in STYLES
+            if style and tok.nesting == 1:
+                deep = depth >= INLINE_DEEP
+                dropped.append(deep)
+                depth += not deep
+                if deep:
+                    continue
+            elif style and tok.nesting == -1 and dropped:
+                if dropped.pop():
+                    continue
+                depth -= 1
+            kept.append(tok)
+        block.children = kept

@@ -21,7 +21,7 @@ from markdown_it.tree import SyntaxTreeNode
 
 from composer.support.fences import Fences, mark
 from composer.support.literal import defuse_links
-from composer.support.mdrules import join_text, too_deep
+from composer.support.mdrules import flat_inline, join_text, too_deep
 from composer.support.text import URL_RE, find_urls, may_nest_deep, trim_url
 
 SAFE_LINK = re.compile(r"^(https?://|mailto:|#)", re.I)
@@ -136,6 +136,7 @@ def parser() -> MarkdownIt:
     md.add_render_rule("image", _linked_image)
     md.add_render_rule("fence", _labelled_fence)
     md.block.ruler.before("table", "too_deep", too_deep)
+    md.core.ruler.after("inline", "flat_inline", flat_inline)
     md.core.ruler.before("text_join", "bare_urls", _bare_urls)
     md.core.ruler.at("text_join", join_text)
     return md
