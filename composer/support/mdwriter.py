@@ -128,10 +128,23 @@ def flattened(text: str) -> list[str]:
     ]
 
 
+def keep_link(url: str) -> str:
+    """A link's URL as the editor wrote it: markdown-it would punycode its host and
+    percent-encode its other letters (``bücher`` -> ``xn--bcher-kva``, ``%C3%BC``),
+    and readers, like the loss check, look for the URL they wrote. Only spaces and
+    control characters are percent-encoded (the HTML writer escapes the rest)."""
+    from urllib.parse import quote
+
+    return "".join(
+        quote(ch, safe="") if ch.isspace() or ord(ch) < 32 or ch == "\x7f" else ch for ch in url
+    )
+
+
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "breaks": False})
     md.validateLink = lambda url: bool(SAFE_LINK.match(url.strip()))
+    md.normalizeLink = keep_link
     md.inline.ruler.after("text", "bare_url", _bare_url_inline)
     md.add_render_rule("image", _linked_image)
     md.add_render_rule("fence", _labelled_fence)
