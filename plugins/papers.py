@@ -47,6 +47,8 @@ class Papers:
     def sniff(self, block: api.Block) -> float:
         first = next((ln for ln in block.lines if ln.strip()), "")
         numbered = NUMBERED.match(first)
+        if numbered and api.find_urls(first):
+            return 0.96  # "1. title URL" starts a paper: it beats a reply label below
         if QUOTED.match(first) or (numbered and numbered.group(2).startswith("《")):
             return 0.8
         if numbered and api.find_urls(block.text):
@@ -107,8 +109,28 @@ class Papers:
         out = []
         for n, item in enumerate(items, 1):
             head = f"{n}. " + " ".join(p for p in (api.escape_title(item.title), item.url) if p)
-            out.append(head + (f"\n\n{item.text}" if item.text else ""))
+            first, blank, rest = item.text.partition("\n\n")
+            whole = first and first == first.strip() and "\n" not in first
+            if item.url and whole and not _stands_alone(first):
+                # as it came: after the URL on its line (parse puts a blank line after it)
+                out.append(f"{head} {first}" + (f"\n{rest}" if blank else ""))
+            else:
+                out.append(head + (f"\n\n{item.text}" if item.text else ""))
         return "\n\n".join(out)
+
+
+SENTENCE_END = re.compile(r"[.,;!?。，；！？…]")
+
+
+def _stands_alone(text: str) -> bool:
+    """May a paper's text start a paragraph of its own? Not when its first line would
+    read as something else there: a turn label (``研究员:``), a paper's title line
+    (``《x》``, ``2. x``) or a short line without punctuation, which can be a bare
+    section heading (``论文分享``)."""
+    first = text.split("\n", 1)[0].strip()
+    if api.match_label(first) or _title_line(first, None) is not None:
+        return False
+    return len(first) > 40 or bool(SENTENCE_END.search(first))
 
 
 def _finish(item: api.Item, text: str) -> None:
