@@ -19,7 +19,7 @@ from composer.contract.protocols import Block, Report, SectionType, section_titl
 from composer.errors import DialectError
 from composer.support.fences import mark
 from composer.support.frontmatter import dump_front_matter, split_front_matter
-from composer.support.text import fragments, may_nest_deep, squash, trim_lines, unescaped
+from composer.support.text import fragments, may_nest_deep, squashed, trim_lines, unescaped
 
 ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
 SNIFF_THRESHOLD = 0.5
@@ -258,11 +258,12 @@ def missing_text(source: str, items: Iterable[Item]) -> list[str]:
 
 def lost_between(source: str, carried: str) -> list[str]:
     """Sentence fragments and URLs of ``source`` that ``carried`` lacks."""
-    from composer.support.text import urls
+    from composer.support.text import Haystack, url_spans, urls
 
-    hay = squash(carried)
+    hay = squashed(carried)
     lost = [f for f in fragments(unescaped(source)) if f not in hay]
-    lost += [u for u in urls(source) if u not in carried]
+    links = Haystack(carried, url_spans(carried))
+    lost += [u for u in urls(source) if u not in links]
     return lost
 
 
