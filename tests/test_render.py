@@ -260,11 +260,16 @@ TRICKY_BODY = """<div class="a"><p style="color: #00f; margin: 2px">x <em>y</em>
 <a href="https://a.example/">link</a><p class="a b">not nested <em>e</em></p>"""
 
 
-def test_inline_css_gives_premailers_own_result(rendered):
+def test_inline_css_gives_premailers_own_result(rendered, tmp_path, monkeypatch):
     """The faster inliner equals premailer's ``transform`` byte for byte: the theme's
     content CSS over the Markdown of every sample, the finished emails (inline styles,
-    media rules), and rules it does not speed up (>, pseudo-classes, ids, !important)."""
-    from composer.support.css import inline_css, premailer_transform
+    media rules), and rules it does not speed up (>, pseudo-classes, ids, !important);
+    with each sheet compiled, read back from the cache folder, and recompiled when the
+    kept copy is damaged."""
+    from composer.support.css import compiled_sheet, inline_css, premailer_transform
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    compiled_sheet.cache_clear()
     from composer.support.mdwriter import to_html
 
     theme = (ROOT / "templates" / "email.css.j2").read_text(encoding="utf-8")
@@ -278,7 +283,14 @@ def test_inline_css_gives_premailers_own_result(rendered):
         f"<html><head><style>{TRICKY_CSS}</style></head><body>{TRICKY_BODY}</body></html>",
         *((folder / "email.html").read_text(encoding="utf-8") for folder in rendered.values()),
     ]
-    for page in pages:
-        assert inline_css(page) == premailer_transform(page)
+    expected = [premailer_transform(page) for page in pages]
+    kept = tmp_path / "newsletter-composer" / "css"
+    for attempt in ("compiled", "read back", "damaged"):
+        if attempt == "damaged":
+            for path in kept.iterdir():
+                path.write_text('{"css": 1', encoding="utf-8")
+        compiled_sheet.cache_clear()
+        assert [inline_css(page) for page in pages] == expected, attempt
+        assert len(list(kept.iterdir())) == 3  # content, tricky, the emails' client CSS
     assert 'style="color:#00f; margin:0' not in inline_css(pages[1])  # inline wins
     assert 'bgcolor="#ffffff"' in inline_css(pages[1]) and 'width="' not in inline_css(pages[1])

@@ -8,6 +8,7 @@ scores highest. Whatever no plugin claims stays verbatim as a ``note`` item.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -54,6 +55,7 @@ def decode(data: bytes, where: str, report: Report) -> str:
 
 
 # -- section registry ----------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
 def heading_key(text: str) -> str:
     """Normalise a heading for alias matching: numbering, brackets, emoji, "本周",
     colons, spaces, case ("📚 本周论文分享：" and "【论文分享】" match 论文分享)."""
