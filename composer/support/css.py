@@ -5,8 +5,9 @@ for byte) at a fraction of the cost:
 
 - each ``<style>`` sheet is compiled once: premailer (and cssutils) read its rules
   and their declarations, and each selector becomes an XPath. The compiled sheet is
-  kept in ``~/.cache/newsletter-composer`` (keyed by the sheet and the installed
-  premailer, cssutils and cssselect), so a run with a known sheet imports neither;
+  kept in ``~/.cache/newsletter-composer/css`` (keyed by the sheet and the installed
+  premailer, cssutils, cssselect and lxml), so a run with a known sheet imports
+  neither premailer nor cssutils;
 - a descendant selector (``.md p``) is an ancestor test on the right-hand element
   (``p[ancestor::*[.md]]``: the same elements). premailer's own XPath makes libxml2
   merge one node set per ``.md`` element, which grows with the square of the page;
@@ -124,18 +125,25 @@ def compiled_sheet(css: str) -> tuple[list, str | None]:
     """The rules of one sheet, as [important, ids, classes, elements, number, XPath,
     pseudo-class, declarations], and what is left in the <style> (None: nothing)."""
     path = _cache_path(css)
-    try:
-        kept = json.loads(path.read_text(encoding="utf-8")) if path else None
-        if kept is not None and kept["css"] == css:
-            return [tuple(r[:7]) + ([tuple(p) for p in r[7]],) for r in kept["rules"]], kept[
-                "leftover"
-            ]
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
-        pass
+    kept = _read_kept(path, css) if path else None
+    if kept is not None:
+        return kept
     rules, leftover = _compile(css)
     if path:
         _keep(path, {"css": css, "rules": rules, "leftover": leftover})
     return rules, leftover
+
+
+def _read_kept(path: Path, css: str) -> tuple[list, str | None] | None:
+    """The compiled sheet kept at ``path``; None when absent, damaged or not ``css``'s."""
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        if kept["css"] != css:
+            return None
+        rules = [(*r[:7], [tuple(pair) for pair in r[7]]) for r in kept["rules"]]
+        return rules, kept["leftover"]
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
 
 
 def _compile(css: str) -> tuple[list, str | None]:
@@ -223,6 +231,7 @@ def _merged(inline: str, styles: list, pseudos: list) -> tuple[str, tuple]:
         for name, value in style:
             merged[pseudo][name] = value
     if inline:
+        _premailer()  # (through the shim: requests stays unloaded)
         from premailer.merge_style import csstext_to_pairs
 
         for name, value in csstext_to_pairs(inline):
