@@ -419,7 +419,7 @@ TOML_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_table_is_read_as_pydantic_reads_it_or_left_to_pydantic(data):
     import dataclasses
