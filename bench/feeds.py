@@ -1,15 +1,17 @@
 """`composer draft` with 60 feeds at 200 ms latency each, against a sequential
 fetch-and-parse loop over the same feeds (the way rss2email works), in one run.
 
-Also prints the second (all-304) draft and the draft's peak memory.
+Prints the ratio of the best and of the median draft (REPEAT drafts, each measured
+with wait4: wall and CPU seconds), the second (all-304) draft and the draft's peak
+memory. The CPU seconds are what a slower machine pays on top of the network wait.
 Target: >= 15x faster than the sequential loop (issue 5).
-Usage: python bench/feeds.py [FEEDS] [LATENCY_SECONDS]
+Usage: python bench/feeds.py [FEEDS] [LATENCY_SECONDS] [REPEAT]
 """
 
 from __future__ import annotations
 
 import os
-import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -77,8 +79,21 @@ def sequential(urls: list[str]) -> tuple[float, int]:
     return time.perf_counter() - start, entries
 
 
-def draft_twice(urls: list[str]) -> tuple[float, float, int, int]:
-    """Seconds of a first draft and an all-304 second draft in a new workspace."""
+def timed(cmd: list, env: dict) -> tuple[float, float, int]:
+    """(wall s, CPU s, peak RSS KiB) of one process, measured with wait4."""
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{' '.join(map(str, cmd))} failed:\n{child.stderr.read().decode()}")
+    child.stderr.close()
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def draft_twice(urls: list[str]) -> tuple[tuple, tuple, int]:
+    """(wall, CPU, peak) of a first draft and of an all-304 second draft in a new
+    workspace, and the entries kept."""
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp)
         listed = ",\n  ".join(f'"{u}"' for u in urls)
@@ -90,38 +105,38 @@ def draft_twice(urls: list[str]) -> tuple[float, float, int, int]:
         env = dict(os.environ, COMPOSER_PLUGINS="builtins")
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         cmd = [sys.executable, "-m", "composer", "draft", "-w", str(ws), "--issue", ISSUE]
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True, env=env, capture_output=True)
-        first = time.perf_counter() - start
-        start = time.perf_counter()
-        subprocess.run([*cmd, "--force"], check=True, env=env, capture_output=True)
-        second = time.perf_counter() - start
+        first = timed(cmd, env)
+        second = timed([*cmd, "--force"], env)
         kept = (ws / ISSUE / "issue.md").read_text(encoding="utf-8").count("来源：")
-        return first, second, kept, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        return first, second, kept
 
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 60
     latency = float(sys.argv[2]) if len(sys.argv) > 2 else 0.2
+    repeat = int(sys.argv[3]) if len(sys.argv) > 3 else REPEAT
     server = serve(latency)
     base = f"http://127.0.0.1:{server.server_address[1]}/feed"
     urls = [f"{base}/{n}" for n in range(count)]
-    runs = [draft_twice(urls) for _ in range(REPEAT)]
-    first, second = min(r[0] for r in runs), min(r[1] for r in runs)
-    kept, peak_kb = runs[-1][2], max(r[3] for r in runs)
+    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
+    runs = [draft_twice(urls) for _ in range(repeat)]
     seq, entries = sequential(urls)
     server.shutdown()
-    print(
-        f"{count} feeds, {latency * 1000:.0f} ms latency each, {entries} entries "
-        f"(drafts: best of {REPEAT})"
-    )
+    print(f"{count} feeds, {latency * 1000:.0f} ms latency, {entries} entries; {repeat} drafts")
     print(f"sequential fetch + parse loop : {seq:6.2f} s")
-    print(
-        f"composer draft (first run)    : {first:6.2f} s   {seq / first:5.1f}x faster "
-        f"(target >= 15x); {kept} entries kept"
-    )
-    print(f"composer draft (all 304)      : {second:6.2f} s   {seq / second:5.1f}x faster")
-    print(f"composer draft peak memory    : {peak_kb / 1024:6.1f} MiB")
+    for label, n in (("first run", 0), ("all 304", 1)):
+        walls = sorted(r[n][0] for r in runs)
+        cpus = sorted(r[n][1] for r in runs)
+        best, median = walls[0], statistics.median(walls)
+        print(
+            f"composer draft ({label:9}) : best {best:5.2f} s {seq / best:5.1f}x, median "
+            f"{median:5.2f} s {seq / median:5.1f}x, worst {walls[-1]:5.2f} s; CPU best "
+            f"{cpus[0]:4.2f} s, median {statistics.median(cpus):4.2f} s"
+            + (" (target >= 15x)" if n == 0 else "")
+        )
+    print(f"entries kept                  : {runs[-1][2]}")
+    print(f"composer draft peak memory    : {max(r[0][2] for r in runs) / 1024:6.1f} MiB")
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Both run as processes on the same synthetic 40-item issue, median of N runs, in one
 run of this script; then in-process render time for 100..1000 items (should grow
 linearly). Target ratio <= 1.2, limit 1.5 (issue 4).
-Usage: python bench/render.py [N]
+Usage: python bench/render.py [N]   (REF_RENDER=path/to/ref_render.py when ../shared is elsewhere)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-REF = ROOT.parent / "shared" / "tools" / "ref_render.py"
+REF = Path(os.environ.get("REF_RENDER") or ROOT.parent / "shared" / "tools" / "ref_render.py")
 
 
 def synthetic(items: int) -> str:

@@ -111,7 +111,7 @@ class Papers:
             head = f"{n}. " + " ".join(p for p in (api.escape_title(item.title), item.url) if p)
             first, blank, rest = item.text.partition("\n\n")
             whole = first and first == first.strip() and "\n" not in first
-            if item.url and whole and not _stands_alone(first):
+            if item.title and item.url and whole and not _stands_alone(first):
                 # as it came: after the URL on its line (parse puts a blank line after it)
                 out.append(f"{head} {first}" + (f"\n{rest}" if blank else ""))
             else:

@@ -46,6 +46,23 @@ def run_composer(*args, cwd: Path, env: dict | None = None) -> subprocess.Comple
     return testing.run(*args, cwd=cwd, env=env)
 
 
+# Tests that share a session fixture too costly to build twice go to one xdist worker
+# (test_packaging's editable-install virtualenv). xdist's own xdist_group marks are
+# lost under pytest 9 (the worker renames item._nodeid, which pytest 9 no longer reads).
+ONE_WORKER = ("tests/test_packaging.py::",)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Load scheduling, test by test, except the ONE_WORKER tests, sent as one unit."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((group for group in ONE_WORKER if nodeid.startswith(group)), nodeid)
+
+    return Scheduling(config, log)
+
+
 RENDERED = [p.name for p in SAMPLES] + ["2023-W47"]
 
 

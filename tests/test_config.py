@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from oserrors import composer as unprivileged
 
 from composer.app import open_app
@@ -347,3 +349,100 @@ def test_a_local_plugin_declares_its_own_checks(tmp_path, table, expected):
     (tmp_path / "plugins" / "events.py").write_text(LOCAL_PLUGIN, encoding="utf-8")
     toml = f'[plugins]\nlocal = ["plugins/events.py"]\n\n[events]\n# its own checks\n{table}'
     assert expected in config_error(tmp_path, toml)
+
+
+def _built_in_schemas():
+    from composer.plugins.delivery import DirectoryConfig, WebhookConfig
+    from composer.plugins.email.smtp import SmtpConfig
+    from composer.plugins.feeds import FeedsConfig, FeedSource
+    from composer.plugins.wechat_mp.push import WechatConfig
+
+    from composer.support import settings as core
+
+    return [
+        core.Settings,
+        core.NewsletterSettings,
+        core.PluginsSettings,
+        core.ScheduleSettings,
+        core.NoSettings,
+        FeedsConfig,
+        FeedSource,
+        DirectoryConfig,
+        WebhookConfig,
+        SmtpConfig,
+        WechatConfig,
+    ]
+
+
+SECTIONS = {"sections": {"links": ("link",), "feeds": ("link",), "papers": ("paper",)}}
+
+
+def _agrees(schema, data) -> None:
+    """What the quick check makes of ``data`` is pydantic's result, or it defers."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from composer.support.quickcheck import UNSURE, quick
+
+    got = quick(schema, data, SECTIONS)
+    try:
+        expected = TypeAdapter(schema).validate_python(data, context=SECTIONS)
+    except ValidationError:
+        assert got is UNSURE, (schema, data)
+        return
+    if got is not UNSURE:
+        assert type(got) is type(expected) and repr(got) == repr(expected), (schema, data)
+
+
+def test_plain_tables_are_read_as_pydantic_reads_them():
+    """Valid tables of every built-in schema are built without pydantic, equal to what
+    pydantic builds (float fields from integers included); anything doubtful defers."""
+    from composer.support.quickcheck import UNSURE, quick
+    from composer.support.settings import Settings
+
+    settings = quick(Settings, {"newsletter": {"title": "T", "sections": ["papers"]}})
+    assert settings is not UNSURE and settings.newsletter.sections == ["papers"]
+    assert repr(quick(Settings, {"plugins": {"collect_timeout": 5}})).count("5.0") == 1
+    feeds = _built_in_schemas()[5]
+    table = {"urls": ["https://a.example/f", {"url": "https://b.example/", "section": "links"}]}
+    assert repr(quick(feeds, table, SECTIONS)) == repr(
+        __import__("pydantic").TypeAdapter(feeds).validate_python(table, context=SECTIONS)
+    )
+    for doubtful in (
+        {"urls": ["ftp://a.example/"]},  # a constraint fails: pydantic words the error
+        {"urls": [{"url": "https://a.example/", "section": "papers"}]},
+        {"timeout": "10"},  # a string pydantic would convert
+        {"timeout": True},
+        {"concurrency": 2.0},
+        {"nope": 1},  # unknown key
+    ):
+        assert quick(feeds, doubtful, SECTIONS) is UNSURE
+        _agrees(feeds, doubtful)
+    assert quick(Settings, {"schedule": {"action": "send"}}) is UNSURE  # __post_init__
+    assert quick(_built_in_schemas()[9], {"smtp_host": "h", "from": "a@b", "to": []}) is UNSURE
+
+
+TOML_VALUES = st.recursive(
+    st.one_of(
+        st.text(max_size=8),
+        st.sampled_from(["https://a.example/x", "links", "papers", "draft", "ftp://x", ""]),
+        st.integers(-5, 70000),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.booleans(),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["url", "name", "section", "x"]), inner, max_size=3),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_table_is_read_as_pydantic_reads_it_or_left_to_pydantic(data):
+    import dataclasses
+
+    schema = data.draw(st.sampled_from(_built_in_schemas()))
+    names = [f.name for f in dataclasses.fields(schema)] + ["from", "extra"]
+    table = data.draw(st.dictionaries(st.sampled_from(names), TOML_VALUES, max_size=4))
+    _agrees(schema, table)

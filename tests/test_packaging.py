@@ -1,6 +1,7 @@
 """The default theme and the built-in plugins ship in the wheel and work from an
-editable install too. Each test makes a fresh virtualenv; the dependencies come from
-the running environment (a .pth file), so no download is needed."""
+editable install too. The tests make fresh virtualenvs (one for the wheel, one
+editable install of this checkout shared by the tests that need it); the dependencies
+come from the running environment (a .pth file), so no download is needed."""
 
 from __future__ import annotations
 
@@ -14,6 +15,16 @@ import pytest
 from conftest import ROOT, SAMPLES, check_outputs
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def editable_venv(tmp_path_factory) -> Path:
+    """The python of a fresh virtualenv with this checkout installed editable (``pip
+    install -e``), made once per session: this module's tests run on one xdist worker
+    (tests/conftest.py). The scaffold test adds its plugin to it."""
+    python = make_venv(tmp_path_factory.mktemp("editable") / "venv")
+    pip_into(python, "-e", str(ROOT))
+    return python
 
 
 def make_venv(path: Path) -> Path:
@@ -97,22 +108,20 @@ def test_wheel_in_a_fresh_venv(tmp_path):
     check_render(python, tmp_path)
 
 
-def test_editable_install_finds_templates_and_plugins(tmp_path):
-    python = make_venv(tmp_path / "venv")
-    pip_into(python, "-e", str(ROOT))
+def test_editable_install_finds_templates_and_plugins(editable_venv, tmp_path):
+    python = editable_venv
     location = render_with(python, tmp_path)
     assert location.startswith(str(ROOT))
     check_render(python, tmp_path)
 
 
-def test_plugins_new_scaffolds_a_package_that_passes_its_own_tests(run, tmp_path):
+def test_plugins_new_scaffolds_a_package_that_passes_its_own_tests(run, editable_venv, tmp_path):
     result = run("plugins", "new", "demo-digest", "--dir", tmp_path)
     assert result.returncode == 0, result.stderr
     assert f"{sys.executable} -m pip install -e" in result.stdout
     package = tmp_path / "composer-demo-digest"
     assert (package / "composer_demo_digest" / "__init__.py").is_file()
-    python = make_venv(tmp_path / "venv")
-    pip_into(python, "-e", str(ROOT))
+    python = editable_venv
     pip_into(python, "-e", str(package))
     listed = subprocess.run(
         [python, "-m", "composer", "plugins"],

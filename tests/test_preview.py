@@ -100,3 +100,47 @@ def test_page_loads_in_headless_chromium_without_console_errors(preview, tmp_pat
     assert "<iframe" in result.stdout
     console = [ln for ln in result.stderr.splitlines() if ":CONSOLE" in ln]
     assert console == []
+
+
+def raw_request(url: str, head: str) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of one request written byte for byte to the server."""
+    import socket
+
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    top, _, body = data.partition(b"\r\n\r\n")
+    status, *lines = top.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines)}
+    return int(status.split()[1]), headers, body
+
+
+def test_only_requests_addressed_to_the_preview_by_name_are_answered(preview):
+    """DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own name
+    as Host; the server answers only Host 127.0.0.1:PORT or localhost:PORT."""
+    url, _ = preview
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LocalHost:{port}"):
+        status, _, body = raw_request(url, f"GET / HTTP/1.1\nHost: {host}\nConnection: close\n")
+        assert status == 200 and b"/out/email.html" in body, host
+    status, _, body = raw_request(url, f"GET /out/email.html HTTP/1.0\nHost: 127.0.0.1:{port}\n")
+    assert status == 200 and b"LLaMA" in body
+    refused = [
+        f"GET / HTTP/1.1\nHost: evil.example:{port}\n",
+        f"GET /out/email.html HTTP/1.1\nHost: evil.example:{port}\n",
+        "GET /frame/0 HTTP/1.1\nHost: evil.example\n",
+        f"GET /build HTTP/1.1\nHost: 127.0.0.1.evil.example:{port}\n",
+        "GET / HTTP/1.1\nHost: 127.0.0.1\n",  # no port: not the URL we printed
+        f"GET / HTTP/1.1\nHost: 127.0.0.1:{int(port) + 1}\n",
+        f"GET / HTTP/1.1\nHost: [::1]:{port}\n",
+        "GET / HTTP/1.0\n",  # no Host at all
+        f"GET / HTTP/1.1\nHost: localhost:{port}\nHost: evil.example:{port}\n",
+        f"HEAD / HTTP/1.1\nHost: evil.example:{port}\n",
+        f"POST / HTTP/1.1\nHost: evil.example:{port}\nContent-Length: 0\n",
+    ]
+    for head in refused:
+        status, headers, body = raw_request(url, head)
+        assert (status, headers.get("content-length"), body) == (421, "0", b""), head

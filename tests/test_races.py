@@ -14,7 +14,9 @@ from racing import together
 from smtp_server import append_config, configure_smtp
 
 ISSUE = "2023-W47"
-TRIALS = 4
+# A few real concurrent trials of each race; the logic each relies on (claims, the
+# state's locks) is also tested deterministically below, one step held at a time.
+TRIALS = 3
 LOST = ("is being sent by another run", "was just sent by another run", "was already sent")
 GUARD = '\n[arxiv]\napi_url = "http://127.0.0.1:9/"\n'  # never the real arXiv API
 
@@ -141,7 +143,7 @@ def fresh(tmp_path_factory) -> Path:
 
 
 def test_drafts_at_once_on_fresh_workspaces_both_succeed(fresh, tmp_path):
-    for pair in range(15):
+    for pair in range(TRIALS + 1):
         ws = tmp_path / f"ws{pair}"
         shutil.copytree(fresh, ws)
         draft = ("draft", "-w", ws, "--issue", ISSUE, "--offline")
@@ -152,6 +154,31 @@ def test_drafts_at_once_on_fresh_workspaces_both_succeed(fresh, tmp_path):
             assert result.returncode == 0, result.stderr
         assert (ws / ISSUE / "out" / "email.html").is_file()
         assert not list((ws / ISSUE).glob("issue.md.*"))
+
+
+def test_a_draft_waits_for_a_run_creating_the_state(fresh, tmp_path):
+    """Deterministic: another run holds the new state's write lock (as when it creates
+    the schema) while the draft switches the file to WAL, which SQLite does not wait
+    for (it answers "database is locked" at once): the draft retries until it can."""
+    import time
+
+    from racing import start
+
+    ws = tmp_path / "ws"
+    shutil.copytree(fresh, ws)
+    (ws / ".composer").mkdir()
+    other = sqlite3.connect(ws / ".composer" / "state.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        waiting = start(("draft", "-w", ws, "--issue", ISSUE, "--offline"), cwd=tmp_path)
+        time.sleep(1)  # (if the draft is slower than this, the test proves less, not wrong)
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    [result] = waiting()
+    assert result.returncode == 0, result.stderr
+    assert (ws / ISSUE / "out" / "email.html").is_file()
 
 
 def test_an_issue_md_being_written_by_another_draft_is_not_an_edit(run, workspace, tmp_path):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SAMPLES, SHARED_TOOLS, check_outputs
+from conftest import ROOT, SAMPLES, SHARED_TOOLS, check_outputs
 
 from composer.pipeline.fidelity import visible_html
 
@@ -238,3 +238,63 @@ def test_plain_text_wraps_cjk_and_keeps_urls_whole():
     assert any(ln.strip() == "https://example.org/" + "x" * 90 for ln in wrapped)
     assert not any(ln.startswith(("，", "。")) for ln in wrapped)
     assert "".join(wrapped).replace(" ", "") == line.replace(" ", "")
+
+
+TRICKY_CSS = """
+p { color: red }
+div > p { margin: 0 }
+.a .b em { font-style: normal }
+li:first-child { color: blue }
+a:hover { color: green }
+@media (max-width: 600px) { p { font-size: 12px } }
+#x p { padding: 1px }
+[data-k] span { color: #abc }
+.q span { background-color: #fff; text-align: center; width: 10px; height: 4px }
+img { float: right }
+p.imp { color: black !important }
+li:nth-child(2) b { font-weight: 400 }
+ul li:last-child p { color: #123 }
+.a * { color: #321 }
+"""
+TRICKY_BODY = """<div class="a"><p style="color: #00f; margin: 2px">x <em>y</em></p>
+<div class="b"><p class="imp">z <em style="color: red">w</em></p></div></div>
+<ul><li><b>one</b></li><li><b>two</b> <p>p</p></li><li><p>last</p></li></ul>
+<div id="x"><p>id</p></div><div data-k="1"><span>attr</span></div>
+<div class="q"><span>bg</span></div><img src="https://a.example/i.png" style="border: 0">
+<a href="https://a.example/">link</a><p class="a b">not nested <em>e</em></p>"""
+
+
+def test_inline_css_gives_premailers_own_result(rendered, tmp_path, monkeypatch):
+    """The faster inliner equals premailer's ``transform`` byte for byte: the theme's
+    content CSS over the Markdown of every sample, the finished emails (inline styles,
+    media rules), and rules it does not speed up (>, pseudo-classes, ids, !important);
+    with each sheet compiled, read back from the cache folder, and recompiled when the
+    kept copy is damaged."""
+    from composer.support.css import compiled_sheet, inline_css, premailer_transform
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    compiled_sheet.cache_clear()
+    from composer.support.mdwriter import to_html
+
+    theme = (ROOT / "templates" / "email.css.j2").read_text(encoding="utf-8")
+    content = re.sub(r"(?s)\{#.*?#\}", "", theme)
+    turn = '<p><strong class="label">Q</strong>：问<p class="code-lang">bash</p></p>'
+    mds = "".join(
+        f'<div class="md">{turn}{to_html(s.read_text(encoding="utf-8"))}</div>' for s in SAMPLES
+    )
+    pages = [
+        f"<!DOCTYPE html><html><head><style>{content}</style></head><body>{mds}</body></html>",
+        f"<html><head><style>{TRICKY_CSS}</style></head><body>{TRICKY_BODY}</body></html>",
+        *((folder / "email.html").read_text(encoding="utf-8") for folder in rendered.values()),
+    ]
+    expected = [premailer_transform(page) for page in pages]
+    kept = tmp_path / "newsletter-composer" / "css"
+    for attempt in ("compiled", "read back", "damaged"):
+        if attempt == "damaged":
+            for path in kept.iterdir():
+                path.write_text('{"css": 1', encoding="utf-8")
+        compiled_sheet.cache_clear()
+        assert [inline_css(page) for page in pages] == expected, attempt
+        assert len(list(kept.iterdir())) == 3  # content, tricky, the emails' client CSS
+    assert 'style="color:#00f; margin:0' not in inline_css(pages[1])  # inline wins
+    assert 'bgcolor="#ffffff"' in inline_css(pages[1]) and 'width="' not in inline_css(pages[1])

@@ -3,8 +3,10 @@
 A renderer with a ``preview(files)`` method returns frames (caption, HTML page,
 width); each is served from its own URL in an iframe that may write to the
 clipboard. A standard-library HTTP server on 127.0.0.1 serves the frames and the
-rendered files from a temporary folder; a watcher thread re-renders when the source
-file or a template changes, and the page reloads itself when the build number moves.
+rendered files from a temporary folder, only to requests whose ``Host`` is its own
+address (127.0.0.1 or localhost with its port); a watcher thread re-renders when the
+source file or a template changes, and the page reloads itself when the build number
+moves.
 """
 
 from __future__ import annotations
@@ -118,6 +120,21 @@ def make_handler(preview: Preview, language: str):
         def log_message(self, *args) -> None:  # quiet: the terminal shows our own lines
             pass
 
+        def parse_request(self) -> bool:
+            """Only requests addressed to this server by name: ``Host`` must be
+            127.0.0.1:PORT or localhost:PORT (DNS rebinding: a web page whose name
+            resolves to 127.0.0.1 must not read the preview). Others get 421, no body."""
+            if not super().parse_request():
+                return False
+            if allowed_host(self.headers.get_all("Host") or [], self.server.server_address[1]):
+                return True
+            self.send_response(421)
+            self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            return False
+
         def send(self, body: bytes, kind: str, status: int = 200) -> None:
             self.send_response(status)
             self.send_header("Content-Type", kind)
@@ -152,6 +169,15 @@ def make_handler(preview: Preview, language: str):
                 self.send(b"not found", "text/plain", 404)
 
     return Handler
+
+
+def allowed_host(hosts: list[str], port: int) -> bool:
+    """Is the request's one ``Host`` header this server's address (127.0.0.1 or
+    localhost, with the port it bound)?"""
+    return len(hosts) == 1 and hosts[0].strip().lower() in (
+        f"127.0.0.1:{port}",
+        f"localhost:{port}",
+    )
 
 
 def serve(preview: Preview, port: int, language: str, ready=None, stop=None) -> None:

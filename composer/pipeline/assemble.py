@@ -182,8 +182,9 @@ def order(app: App, sections: list[Section]) -> list[Section]:
 
 def process(app: App, issue: Issue, ctx: Context) -> None:
     """process_issue hooks one by one; a raising plugin's partial changes are undone."""
+    hooks = len(app.manager.pm.hook.process_issue.get_hookimpls())
     calls = app.manager.call("process_issue", issue=issue, ctx=ctx)
-    while True:
+    for _ in range(hooks):  # a snapshot only before a hook that runs
         snapshot = copy.deepcopy(issue)
         try:
             name, result = next(calls)

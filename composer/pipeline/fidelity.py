@@ -12,7 +12,7 @@ import re
 from html.parser import HTMLParser
 
 from composer.contract.protocols import Problem
-from composer.support.text import fragments, squash, unescaped, urls
+from composer.support.text import Haystack, fragments, squashed, unescaped, url_spans, urls
 
 VOID = {
     "area",
@@ -184,13 +184,14 @@ def lost(
         hay_text = front + "\n" + strip_markup_tags(re.sub(r"(?s)<!--.*?-->", " ", body))
     if not output.endswith(".html"):
         hay_urls = text if "\\" not in text else text + "\n" + unescaped(text)
-    squashed = squash(hay_text)
+    hay = squashed(hay_text)
     words = set(fragments(hay_text)) if len(expected.fragments) > 20 else set()
-    out = [Problem(output, "lost-url", f"lost URL {u}") for u in expected.urls if u not in hay_urls]
+    links = Haystack(hay_urls, url_spans(hay_urls))
+    out = [Problem(output, "lost-url", f"lost URL {u}") for u in expected.urls if u not in links]
     out += [
         Problem(output, "lost-text", f"lost text «{f[:40]}»")
         for f in expected.fragments
-        if f not in words and f not in squashed
+        if f not in words and f not in hay
     ]
     return out
 

@@ -8,6 +8,7 @@ scores highest. Whatever no plugin claims stays verbatim as a ``note`` item.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -19,7 +20,7 @@ from composer.contract.protocols import Block, Report, SectionType, section_titl
 from composer.errors import DialectError
 from composer.support.fences import mark
 from composer.support.frontmatter import dump_front_matter, split_front_matter
-from composer.support.text import as_read, fragments, may_nest_deep, squash, trim_lines, unescaped
+from composer.support.text import as_read, fragments, may_nest_deep, squashed, trim_lines, unescaped
 
 ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
 SNIFF_THRESHOLD = 0.5
@@ -77,6 +78,7 @@ def decode(data: bytes, where: str, report: Report) -> str:
 
 
 # -- section registry ----------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
 def heading_key(text: str) -> str:
     """Normalise a heading for alias matching: numbering, brackets, emoji, "本周",
     colons, spaces, case ("📚 本周论文分享：" and "【论文分享】" match 论文分享)."""
@@ -282,11 +284,12 @@ def missing_text(source: str, items: Iterable[Item]) -> list[str]:
 def lost_between(source: str, carried: str, raw: str = "") -> list[str]:
     """Sentence fragments and URLs of ``source`` that ``carried`` lacks (a URL may also
     be in ``raw``, the text before unescaping: ``&amp;`` or ``\\#`` in a URL is the URL's)."""
-    from composer.support.text import urls
+    from composer.support.text import Haystack, url_spans, urls
 
-    hay = squash(carried)
+    hay = squashed(carried)
     lost = [f for f in fragments(unescaped(source)) if f not in hay]
-    lost += [u for u in urls(source) if u not in carried and u not in raw]
+    links = Haystack(carried, url_spans(carried))
+    lost += [u for u in urls(source) if u not in links and (not raw or u not in raw)]
     return lost
 
 

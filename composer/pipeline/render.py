@@ -241,6 +241,15 @@ def render_issue(app: App, issue: Issue, out: Path, formats: str | None = None) 
         day = issue_day(issue.id, app.settings.schedule.cron)
         issue.date = day.isoformat() if day else ""
     ctx = render_context(app, issue)
+    try:
+        return _render_all(app, issue, ctx, out, formats)
+    finally:
+        from composer.support.mdwriter import forget_parsed
+
+        forget_parsed()
+
+
+def _render_all(app: App, issue: Issue, ctx: RenderContext, out: Path, formats: str | None):
     written: list[Path] = []
     failures: list[str] = []
     first: BaseException | None = None

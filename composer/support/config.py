@@ -5,12 +5,14 @@
 object that declares it (its ``config``:
 a pydantic model or a dataclass, keyed by its ``config_key`` or ``name``: ``[feeds]``,
 ``[delivery.email]``, ``[events]`` ...). An unknown table or key, or a wrong type, is
-a ConfigError naming the file and line. pydantic is imported only when there is a
-file to validate.
+a ConfigError naming the file and line. A table that plainly fits its dataclass is
+built without pydantic (``composer.support.quickcheck``); pydantic is imported only
+for the others, and words every error.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from pathlib import Path
@@ -79,12 +81,33 @@ def validate(
     ``context`` reaches validators that take it (``SectionName`` reads the registered
     section types from ``{"sections": ...}``).
     """
-    from pydantic import TypeAdapter, ValidationError
+    from composer.support.quickcheck import UNSURE, quick
+
+    plain = quick(schema, data, context)
+    if plain is not UNSURE:
+        return plain
+    from pydantic import ValidationError
 
     try:
-        return TypeAdapter(schema).validate_python(data, context=context)
+        return _adapter(schema).validate_python(data, context=context)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, prefix, path, text)) from None
+
+
+def _adapter(schema: Any):
+    """pydantic's validator of ``schema``, built once per process (when hashable)."""
+    try:
+        hash(schema)
+    except TypeError:
+        return _new_adapter.__wrapped__(schema)
+    return _new_adapter(schema)
+
+
+@functools.lru_cache(maxsize=64)
+def _new_adapter(schema: Any):
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(schema)
 
 
 def load_core(path: Path | None) -> tuple[Settings, dict[str, Any], str]:

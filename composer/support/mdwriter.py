@@ -188,10 +188,19 @@ def prepare(text: str) -> str:
     return "\n".join(out)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 17)
 def tokens(text: str) -> tuple:
-    """Parsed once per text for every output format (callers must not change them)."""
+    """Parsed once per text for every output format (callers must not change them).
+
+    Every text of an issue stays parsed until :func:`forget_parsed` (after a render):
+    a smaller cache, walked through in order by each renderer, would keep none of
+    them for the next one on a large issue."""
     return tuple(parser().parse(prepare(text)))
+
+
+def forget_parsed() -> None:
+    """Free the parsed texts (a render is done with them)."""
+    tokens.cache_clear()
 
 
 def tree(text: str) -> SyntaxTreeNode:

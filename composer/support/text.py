@@ -61,22 +61,21 @@ def find_urls(text: str) -> list[tuple[int, int, str]]:
 
 def urls(text: str) -> list[str]:
     """Distinct URLs of ``text`` in order of first appearance."""
-    out: list[str] = []
-    for _, _, url in find_urls(text):
-        if url not in out:
-            out.append(url)
-    return out
+    return list(dict.fromkeys(url for _, _, url in find_urls(text)))
+
+
+def url_spans(text: str) -> set[str]:
+    """Every URL the pattern finds in ``text``, as matched and trimmed (substrings of
+    ``text``: a quick first answer for :class:`Haystack`)."""
+    found = {m.group(0) for m in URL_RE.finditer(text)}
+    return found | {trim_url(u) for u in found}
 
 
 def fragments(text: str) -> list[str]:
     """Sentence fragments of ``text`` (NFKC, URLs removed, split on punctuation)."""
     text = re.sub(r"!\[[^\]\n]*\]", " ", text)
     text = URL_RE.sub(" ", unicodedata.normalize("NFKC", html.unescape(text)))
-    out: list[str] = []
-    for frag in SPLIT_RE.split(text):
-        if len(frag) >= MIN_FRAGMENT and frag not in out:
-            out.append(frag)
-    return out
+    return list(dict.fromkeys(f for f in SPLIT_RE.split(text) if len(f) >= MIN_FRAGMENT))
 
 
 # a backslash escape of Markdown (and of dialect titles): readers see the character alone
@@ -103,8 +102,42 @@ def as_read(text: str) -> str:
 
 def squash(text: str) -> str:
     """``text`` reduced to what fragments are compared against."""
+    return "".join(squash_parts(text))
+
+
+def squash_parts(text: str) -> list[str]:
+    """The pieces :func:`squash` joins (``text`` split where it drops separators)."""
     text = URL_RE.sub(" ", unicodedata.normalize("NFKC", html.unescape(text)))
-    return "".join(SPLIT_RE.split(text))
+    return SPLIT_RE.split(text)
+
+
+def squashed(text: str) -> Haystack:
+    """:func:`squash` of ``text``, ready for many ``fragment in`` questions."""
+    parts = squash_parts(text)
+    return Haystack("".join(parts), parts)
+
+
+class Haystack:
+    """``needle in text`` for many needles asked in about the order they appear: the
+    same answers as ``in``, without scanning the whole text for each (that made loss
+    checks quadratic). ``known`` are substrings of ``text`` answered at once; a search
+    starts where the last needle was found, and only a miss scans the whole text."""
+
+    def __init__(self, text: str, known=()) -> None:
+        self.text = text
+        self.known = set(known)
+        self.cursor = 0
+
+    def __contains__(self, needle: str) -> bool:
+        if needle in self.known:
+            return True
+        at = self.text.find(needle, self.cursor)
+        if at == -1:
+            at = self.text.find(needle)
+            if at == -1:
+                return False
+        self.cursor = at
+        return True
 
 
 ARXIV_RE = re.compile(
