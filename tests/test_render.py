@@ -298,3 +298,17 @@ def test_inline_css_gives_premailers_own_result(rendered, tmp_path, monkeypatch)
         assert len(list(kept.iterdir())) == 3  # content, tricky, the emails' client CSS
     assert 'style="color:#00f; margin:0' not in inline_css(pages[1])  # inline wins
     assert 'bgcolor="#ffffff"' in inline_css(pages[1]) and 'width="' not in inline_css(pages[1])
+
+
+def test_urls_with_letters_beyond_ascii_are_kept_as_written(render):
+    out = render(
+        "## 链接\n\n- 德语书店：https://bücher.example/neu\n"
+        "- [维基](https://de.wikipedia.org/wiki/Übersetzung) 和 https://例子.example/路\n"
+    )
+    hrefs = [h for h, _ in visible_html(out["email.html"]).hrefs]
+    assert "https://bücher.example/neu" in hrefs
+    assert "https://de.wikipedia.org/wiki/Übersetzung" in hrefs
+    for name in ("wechat.md", "post.md", "email.txt", "wechat.html"):  # WeChat: cited
+        assert "https://bücher.example/neu" in out[name], name
+        assert "https://de.wikipedia.org/wiki/Übersetzung" in out[name], name
+    assert "xn--" not in "".join(out.values()) and "%C3%9C" not in out["email.html"]

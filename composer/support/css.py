@@ -40,13 +40,37 @@ FORMAT = 1  # of the compiled sheets kept on disk
 
 def premailer_transform(html: str) -> str:
     """``html`` inlined by premailer's own ``transform`` (the reference)."""
-    return _premailer().Premailer(html, **OPTIONS).transform()
+    return keeping_uris(html, lambda page: _premailer().Premailer(page, **OPTIONS).transform())
 
 
 def inline_css(html: str) -> str:
     """``html`` with the rules of its ``<style>`` elements moved into ``style`` attributes
     (premailer's result: no network, no width/height attributes added, ``<style>``
     removed unless it holds rules that cannot be inlined)."""
+    return keeping_uris(html, _inline_css)
+
+
+# an href or src holding letters beyond ASCII (https://bücher.example/neu)
+WIDE_URI = re.compile(r'(?<=\s)(href|src)="([^"]*[^\x00-\x7f][^"]*)"')
+
+
+def keeping_uris(html: str, transform) -> str:
+    """``transform(html)`` with every href and src as written: libxml2's HTML writer
+    percent-encodes letters beyond ASCII in them (``b%C3%BCcher``), and readers, like
+    the loss check, look for the URL the editor wrote."""
+    kept: list[str] = []
+
+    def hold(m: re.Match) -> str:
+        kept.append(m.group(2))
+        return f'{m.group(1)}="composer-uri-{len(kept) - 1}"'
+
+    out = transform(WIDE_URI.sub(hold, html))
+    if not kept:
+        return out
+    return re.sub(r'"composer-uri-(\d+)"', lambda m: f'"{kept[int(m.group(1))]}"', out)
+
+
+def _inline_css(html: str) -> str:
     from lxml import etree
 
     stripped = html.strip()
