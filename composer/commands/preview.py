@@ -28,10 +28,10 @@ body {{ margin: 0; font-family: -apple-system, "PingFang SC", "Noto Sans CJK SC"
         background: #e9ebee; }}
 header {{ padding: 10px 16px; background: #20232a; color: #fff; font-size: 14px; }}
 header a {{ color: #cfe3ff; margin-left: 8px; }}
-main {{ display: flex; gap: 16px; padding: 16px; align-items: flex-start; overflow-x: auto; }}
-figure {{ margin: 0; }}
+main {{ display: flex; flex-wrap: wrap; gap: 16px; padding: 16px; align-items: flex-start; }}
+figure {{ margin: 0; max-width: 100%; }}
 figcaption {{ font-size: 12px; color: #555; margin-bottom: 6px; }}
-iframe {{ border: 1px solid #ccd; background: #fff; height: 85vh; }}
+iframe {{ border: 1px solid #ccd; background: #fff; height: 85vh; max-width: 100%; }}
 .problems {{ color: #ffb4b4; }}
 </style></head><body>
 <header><strong>{title}</strong> · build <span id="build">{build}</span>
