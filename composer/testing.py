@@ -7,6 +7,7 @@ or a comma-separated list such as ``"builtins,composer-events"``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -38,6 +39,37 @@ def run(
         input=input,
         timeout=timeout,
     )
+
+
+@contextlib.contextmanager
+def preview(source: Path | str, cwd: Path | str, plugins: str = "builtins"):
+    """``composer preview SOURCE --port 0`` running while the block runs: yields the
+    URL it serves (on 127.0.0.1), and stops it afterwards."""
+    import re
+    import time
+
+    env = dict(os.environ, COMPOSER_PLUGINS=plugins, NO_COLOR="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "composer", "preview", str(source), "--port", "0"],
+        cwd=cwd,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url, deadline = None, time.monotonic() + 60
+    try:
+        while url is None and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            found = re.search(r"preview at (http://127\.0\.0\.1:\d+/)", line)
+            url = found.group(1) if found else None
+        if url is None:
+            raise RuntimeError("composer preview did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def workspace(

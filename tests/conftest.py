@@ -105,6 +105,15 @@ def make_sendable(ws: Path) -> Path:
     return ws
 
 
+@pytest.fixture
+def drafted(run, workspace):
+    """The example workspace, sendable, with 2023-W47 drafted offline."""
+    make_sendable(workspace)
+    result = run("draft", "-w", workspace, "--issue", "2023-W47", "--offline")
+    assert result.returncode == 0, result.stderr
+    return workspace
+
+
 @pytest.fixture(scope="session")
 def app():
     from composer.app import open_app

@@ -241,20 +241,9 @@ def feed(draw) -> tuple[str, list[str]]:
 
 
 def links_in_markdown(md: str) -> list[str]:
-    found = []
+    from test_hostile import markdown_targets
 
-    def walk(tokens):
-        for tok in tokens:
-            if tok.type == "link_open":
-                found.append(tok.attrs.get("href", ""))
-            elif tok.type == "image":
-                found.append(tok.attrs.get("src", ""))
-            if tok.children:
-                walk(tok.children)
-
-    for parser in (COMMONMARK, LINKIFY):
-        walk(parser.parse(md))
-    return found
+    return [t for parser in (COMMONMARK, LINKIFY) for t in markdown_targets(md, parser)[0]]
 
 
 def check_feed(app, body: str, links: list[str]) -> None:

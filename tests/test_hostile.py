@@ -579,17 +579,23 @@ DEEP_QUOTE = "> " * 25 + "深引用里的文字 deepquote"
 MIXED = "\n".join("> " * n + "- " * n + f"混合{n} mixed{n}" for n in range(1, 12))
 
 
-@pytest.mark.parametrize("body", [DEEP_LIST, DEEP_QUOTE, MIXED], ids=["list", "quote", "mixed"])
-def test_deep_lists_and_quotes_are_flattened_not_lost(run, tmp_path, body):
+def render_whole(run, tmp_path, text: str):
+    """``composer render`` of ``text`` as deep.md into tmp_path/out: it succeeds and
+    every output keeps every URL and sentence. Returns the CompletedProcess."""
     from conftest import check_outputs
 
     source = tmp_path / "deep.md"
-    text = f"## 随笔\n\n开头一句\n\n{body}\n\n结尾一句 final words\n"
     source.write_text(text, encoding="utf-8")
     result = run("render", source, "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
-    assert re.search(r"deep\.md:\d+: .*nested deeper", result.stderr), result.stderr
     assert check_outputs(text, tmp_path / "out") == []
+    return result
+
+
+@pytest.mark.parametrize("body", [DEEP_LIST, DEEP_QUOTE, MIXED], ids=["list", "quote", "mixed"])
+def test_deep_lists_and_quotes_are_flattened_not_lost(run, tmp_path, body):
+    result = render_whole(run, tmp_path, f"## 随笔\n\n开头一句\n\n{body}\n\n结尾一句 final words\n")
+    assert re.search(r"deep\.md:\d+: .*nested deeper", result.stderr), result.stderr
     for name in OUTPUTS:
         out = (tmp_path / "out" / name).read_text(encoding="utf-8")
         assert "final words" in out and ("level11" in out or "deepquote" in out or "mixed11" in out)
@@ -605,14 +611,7 @@ def test_deep_lists_and_quotes_are_flattened_not_lost(run, tmp_path, body):
     ids=["stars", "underscores", "link"],
 )
 def test_deeply_nested_emphasis_keeps_its_text_and_links(run, tmp_path, body):
-    from conftest import check_outputs
-
-    source = tmp_path / "deep.md"
-    text = f"## 杂记\n\n{body}\n\n结尾一句 final words\n"
-    source.write_text(text, encoding="utf-8")
-    result = run("render", source, "--out", tmp_path / "out")
-    assert result.returncode == 0, result.stderr
-    assert check_outputs(text, tmp_path / "out") == []
+    render_whole(run, tmp_path, f"## 杂记\n\n{body}\n\n结尾一句 final words\n")
     for name in OUTPUTS:
         out = (tmp_path / "out" / name).read_text(encoding="utf-8")
         assert "深层强调的文字" in out and "final words" in out, name

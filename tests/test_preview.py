@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 import urllib.request
 
@@ -19,26 +17,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.fixture
 def preview(tmp_path):
+    from composer import testing
+
     source = tmp_path / "issue.txt"
     source.write_text(SAMPLES[2].read_text(encoding="utf-8"), encoding="utf-8")
-    env = dict(os.environ, COMPOSER_PLUGINS="builtins")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "composer", "preview", source, "--port", "0"],
-        cwd=tmp_path,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = None
-    deadline = time.time() + 60
-    while time.time() < deadline and url is None:
-        line = proc.stderr.readline()
-        m = re.search(r"preview at (http://127\.0\.0\.1:\d+/)", line)
-        url = m.group(1) if m else None
-    assert url, "preview did not start"
-    yield url, source
-    proc.terminate()
-    proc.wait(timeout=10)
+    with testing.preview(source, tmp_path) as url:
+        yield url, source
 
 
 def get(url: str) -> str:

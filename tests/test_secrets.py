@@ -80,13 +80,6 @@ def test_a_token_in_feed_and_webhook_urls_is_never_shown_or_stored(
     assert [r.authorization.username for r in hooks] == ["bot", "bot"]  # still used
 
 
-@pytest.fixture
-def drafted(run, workspace):
-    make_sendable(workspace)
-    assert run("draft", "-w", workspace, "--issue", ISSUE, "--offline").returncode == 0
-    return workspace
-
-
 def smtp_table(ws: Path, host: str, port: int, extra: str = "") -> None:
     append_config(
         ws,

@@ -9,19 +9,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import make_sendable
 from smtp_server import SMTP_PASSWORD, append_config, configure_smtp, free_port
 
 ISSUE = "2023-W47"
 PASSWORD = SMTP_PASSWORD
-
-
-@pytest.fixture
-def drafted(run, workspace):
-    make_sendable(workspace)
-    result = run("draft", "-w", workspace, "--issue", ISSUE, "--offline")
-    assert result.returncode == 0, result.stderr
-    return workspace
 
 
 def test_send_delivers_a_lossless_multipart_message(run, drafted, smtp):

@@ -4,19 +4,9 @@ took the message but never answered (the outcome unknown: not retried blindly)."
 
 from __future__ import annotations
 
-import pytest
-from conftest import make_sendable
 from smtp_server import append_config, configure_smtp, start_stalling_server
 
 ISSUE = "2023-W47"
-
-
-@pytest.fixture
-def drafted(run, workspace):
-    make_sendable(workspace)
-    result = run("draft", "-w", workspace, "--issue", ISSUE, "--offline")
-    assert result.returncode == 0, result.stderr
-    return workspace
 
 
 def test_a_proof_goes_only_to_targets_that_take_recipients(run, drafted, smtp, tmp_path):

@@ -750,29 +750,12 @@ READ_CLIPBOARD = """async () => {
 @pytest.fixture
 def previewing(tmp_path):
     """`composer preview` of a rich issue; yields its URL."""
+    from composer import testing
+
     source = tmp_path / "issue.txt"
     source.write_text(RICH.replace("IMAGE_URL", "https://example.com/ring.png"), "utf-8")
-    env = dict(os.environ, COMPOSER_PLUGINS="builtins")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "composer", "preview", source, "--port", "0"],
-        cwd=tmp_path,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = None
-    while url is None:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        found = re.search(r"preview at (http://127\.0\.0\.1:\d+/)", line)
-        url = found.group(1) if found else None
-    try:
-        assert url, "preview did not start"
+    with testing.preview(source, tmp_path) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def copied_html(url: str, without_clipboard_item: bool) -> tuple[str, str]:

@@ -24,7 +24,18 @@ import unicodedata
 from typing import Any
 
 
-class Within:
+class Checked:
+    """A marker whose ``check(value)`` runs after pydantic's own validation."""
+
+    __slots__ = ()
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+
+class Within(Checked):
     """A finite number from ``low`` to ``high`` (``above``: greater than ``low``)."""
 
     __slots__ = ("low", "high", "above")
@@ -34,11 +45,6 @@ class Within:
 
     def __repr__(self) -> str:
         return f"Within({self.low}, {self.high}, above={self.above})"
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
-        from pydantic_core import core_schema
-
-        return core_schema.no_info_after_validator_function(self.check, handler(source))
 
     def check(self, value: float) -> float:
         """``value`` itself, or ValueError saying the allowed range."""
@@ -54,15 +60,10 @@ def _number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
-class HttpURL:
+class HttpURL(Checked):
     """One http or https URL (what composer may fetch or send to)."""
 
     __slots__ = ()
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
-        from pydantic_core import core_schema
-
-        return core_schema.no_info_after_validator_function(self.check, handler(source))
 
     def check(self, value: str) -> str:
         problem = url_problem(value)
@@ -71,15 +72,10 @@ class HttpURL:
         return value
 
 
-class EmailAddress:
+class EmailAddress(Checked):
     """One email address, bare or with a display name."""
 
     __slots__ = ()
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
-        from pydantic_core import core_schema
-
-        return core_schema.no_info_after_validator_function(self.check, handler(source))
 
     def check(self, value: str) -> str:
         problem = address_problem(value)

@@ -4,8 +4,8 @@ Importing pydantic and building its validators costs about a tenth of a second p
 run, while most tables hold only strings, numbers, booleans and lists of them.
 :func:`quick` builds the object the way pydantic would (fields set, defaults filled,
 ``__post_init__`` run) when every value is exactly of its declared type and passes
-its constraints (``Within``, ``HttpURL``, ``SectionName``). Anything else (a pydantic
-model, a type it does not know, a value that would need converting or is wrong, an
+its constraints (``Within``, ``HttpURL``, ``EmailAddress``, ``SectionName``).
+Anything else (a pydantic model, a type it does not know, a value that would need converting or is wrong, an
 unknown key) is ``UNSURE``: pydantic then decides, and words the error.
 """
 
@@ -16,7 +16,7 @@ import types
 import typing
 from typing import Any
 
-from composer.support.constraints import HttpURL, SectionName, Within
+from composer.support.constraints import Checked, SectionName
 
 UNSURE = object()
 PLAIN_DEFAULTS = (str, int, float, bool, type(None), tuple, frozenset)
@@ -131,7 +131,7 @@ def _one_of(value: Any, members: tuple, info: Any) -> Any:
 
 def _constrained(value: Any, mark: Any, info: Any) -> Any:
     try:
-        if type(mark) in (Within, HttpURL):
+        if isinstance(mark, Checked):  # Within, HttpURL, EmailAddress
             return mark.check(value)
         if type(mark) is SectionName:
             return mark.check(value, info)
