@@ -5,8 +5,9 @@ run, while most tables hold only strings, numbers, booleans and lists of them.
 :func:`quick` builds the object the way pydantic would (fields set, defaults filled,
 ``__post_init__`` run) when every value is exactly of its declared type and passes
 its constraints (``Within``, ``HttpURL``, ``EmailAddress``, ``SectionName``).
-Anything else (a pydantic model, a type it does not know, a value that would need converting or is wrong, an
-unknown key) is ``UNSURE``: pydantic then decides, and words the error.
+Anything else (a pydantic model, a type it does not know, a value that would need
+converting or is wrong, an unknown key) is ``UNSURE``: pydantic then decides, and
+words the error.
 """
 
 from __future__ import annotations
