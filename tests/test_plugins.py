@@ -97,6 +97,22 @@ def test_disable_in_config(run, tmp_path):
     assert row[3] == "-" and row[-1] == "disabled"
 
 
+def test_the_theme_shows_every_field_of_a_kind_it_does_not_know(run, tmp_path):
+    parse = (
+        "return [Item('event', url='https://ev.example/1', text='分享会',"
+        " meta={'when': '周五下午', 'place': '三楼报告厅'})]"
+    )
+    write_plugin(tmp_path, "events", events(parse))
+    config(tmp_path, ["plugins/events.py"])
+    source = tmp_path / "in.md"
+    source.write_text("## 活动\n\n周五下午 三楼报告厅 分享会 https://ev.example/1\n", "utf-8")
+    result = run("render", source, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr  # no output lost a word or the URL
+    for name in ("email.html", "email.txt", "wechat.md", "post.md", "wechat.html"):
+        out = (tmp_path / "out" / name).read_text(encoding="utf-8")
+        assert "周五下午" in out and "三楼报告厅" in out and "https://ev.example/1" in out, name
+
+
 def test_local_plugin_loads_only_when_listed(run, tmp_path):
     write_plugin(tmp_path, "events", events("return [Item('event', title=block.text)]"))
     config(tmp_path, [])

@@ -92,12 +92,15 @@ def test_bad_config_names_the_table_key_and_line(tmp_path):
 def test_workspace_overrides_one_template(tmp_path):
     (tmp_path / "composer.toml").write_text("[newsletter]\n", encoding="utf-8")
     (tmp_path / "templates" / "sections").mkdir(parents=True)
-    (tmp_path / "templates" / "sections" / "events.text.j2").write_text(
-        "{% for item in section.items %}EVENT {{ item.title }}\n{% endfor %}", encoding="utf-8"
+    (tmp_path / "templates" / "sections" / "events.text.j2").write_text(  # keeps every word
+        "{% for item in section.items %}EVENT {{ item.title }} {{ item.meta.when }} "
+        "{{ item.meta.place }} {{ item.url }}\n{{ md(item.text) }}\n{% endfor %}",
+        encoding="utf-8",
     )
     notes = tmp_path / "n.txt"
     notes.write_text(NOTES, encoding="utf-8")
-    assert composer("render", notes, "--out", tmp_path / "o", cwd=tmp_path).returncode == 0
+    result = composer("render", notes, "--out", tmp_path / "o", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
     assert "EVENT 读书会" in (tmp_path / "o" / "email.txt").read_text(encoding="utf-8")
     assert "读书会" in (tmp_path / "o" / "wechat.md").read_text(encoding="utf-8")
 
