@@ -312,3 +312,36 @@ def test_urls_with_letters_beyond_ascii_are_kept_as_written(render):
         assert "https://bücher.example/neu" in out[name], name
         assert "https://de.wikipedia.org/wiki/Übersetzung" in out[name], name
     assert "xn--" not in "".join(out.values()) and "%C3%9C" not in out["email.html"]
+
+
+def test_a_link_reference_definition_is_text_wherever_it_stands(render):
+    out = render(
+        '## 杂记\n\n见[说明文字][r1]。\n\n## 链接\n\n[r1]: https://ref.example/one "标题文字"\n'
+    )
+    for name, text in out.items():
+        if name != "email.eml":
+            assert "https://ref.example/one" in text and "标题文字" in text, name
+    assert "[说明文字][r1]" in " ".join(visible_html(out["email.html"]).parts)
+
+
+ENTITY_URLS = "## 链接\n\n- 新闻: https://news.example/a?id=5&reg=us\n- 筛选: https://api.example/q?price&gt=10\n"
+
+
+def test_a_url_with_entity_like_parts_is_kept_and_shown(render):
+    out = render(ENTITY_URLS)  # the render's own loss check passes
+    doc = visible_html(out["email.html"])
+    assert "https://news.example/a?id=5&reg=us" in [h for h, _ in doc.hrefs]
+    assert "https://news.example/a?id=5&reg=us" in " ".join(doc.parts)  # shown as written
+
+
+@pytest.mark.skipif(not (SHARED_TOOLS / "fidelity.py").exists(), reason="../shared/tools absent")
+def test_shared_fidelity_tool_finds_urls_with_entity_like_parts(run, tmp_path):
+    source = tmp_path / "ent.md"
+    source.write_text(ENTITY_URLS, encoding="utf-8")
+    assert run("render", source, "--out", tmp_path / "out").returncode == 0
+    tool = subprocess.run(
+        [sys.executable, SHARED_TOOLS / "fidelity.py", source, tmp_path / "out"],
+        capture_output=True,
+        text=True,
+    )
+    assert tool.returncode == 0, tool.stdout

@@ -7,7 +7,6 @@ rules live with the renderer.
 
 from __future__ import annotations
 
-import html
 import re
 from html.parser import HTMLParser
 
@@ -176,7 +175,7 @@ def lost(
     if output.endswith(".html"):
         doc = visible_html(text)
         hay_text = " ".join(doc.parts)
-        hay_urls = hay_text + " " + " ".join(html.unescape(h) for h, _ in doc.hrefs)
+        hay_urls = hay_text + " " + " ".join(h for h, _ in doc.hrefs)  # attributes: decoded once
     elif output.endswith(".txt"):  # plain text: what is there is what a reader sees
         hay_text = text
     else:  # Markdown: raw HTML is markup (front matter, Hugo's, is data)

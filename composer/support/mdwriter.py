@@ -143,6 +143,7 @@ def keep_link(url: str) -> str:
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "breaks": False})
+    md.disable("reference")  # a definition is text: it may sit apart from its link
     md.validateLink = lambda url: bool(SAFE_LINK.match(url.strip()))
     md.normalizeLink = keep_link
     md.inline.ruler.after("text", "bare_url", _bare_url_inline)

@@ -60,12 +60,21 @@ class EmailRenderer:
                 return Markup('<div class="md"><p>') + tag + Markup(body[3:] + "</div>")
             return Markup('<div class="md"><p>') + tag + Markup(f"</p>{body}</div>")
 
+        def spelled_out(url: str) -> bool:
+            """Should a titled link also show its URL? When part of it reads as an HTML
+            entity once decoded (``?id=5&reg=us``): a tool that decodes the page twice
+            would see another URL, and only the visible text keeps it as written."""
+            import html as html_module
+
+            return html_module.unescape(url) != url
+
         env = ctx.env
         page = ctx.render_page(
             "issue.email.j2",
             issue,
             md=md,
             turn=turn,
+            spelled_out=spelled_out,
             fmt="email",
             preheader=preheader(issue),
         )
