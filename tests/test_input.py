@@ -142,6 +142,12 @@ def test_a_note_too_large_to_be_a_digest_is_named_and_skipped(run, ws):
     [
         ("empty.md", b"", "the file is empty"),
         ("blank.md", b"  \n\n", "the file is empty"),
+        ("bom.md", b"\xef\xbb\xbf\n", "the file is empty"),
+        (
+            "mixed.md",
+            "## 链接\n\n- https://m.test/ 说明\n".encode() + "第二行".encode("gb18030"),
+            "UTF-8 until this line, then another encoding",
+        ),
         ("binary.txt", b"\x00\x01\x02binary" * 100, "binary"),
         (
             "latin.md",
@@ -290,11 +296,13 @@ def test_add_checks_a_file_before_copying_it(run, ws, tmp_path, make, expected):
 def test_add_copies_a_text_file_as_a_note(run, ws, tmp_path):
     (tmp_path / "gbk.txt").write_bytes(LINKS.format("gbk").encode("gb18030"))
     (tmp_path / "plain").write_text(LINKS.format("plain"), encoding="utf-8")
-    for name in ("gbk.txt", "plain", "gbk.txt"):
+    (tmp_path / ".hidden.md").write_text(LINKS.format("hidden"), encoding="utf-8")
+    for name in ("gbk.txt", "plain", "gbk.txt", ".hidden.md"):
         result = run("add", tmp_path / name, "--issue", ISSUE, "-w", ws)
         assert result.returncode == 0, result.stderr
     notes = ws / ISSUE / "notes"
-    assert sorted(p.name for p in notes.iterdir()) == ["gbk-2.txt", "gbk.txt", "plain.md"]
+    names = sorted(p.name for p in notes.iterdir())
+    assert names == ["gbk-2.txt", "gbk.txt", "hidden.md", "plain.md"]  # each one read
     assert (notes / "gbk.txt").read_bytes() == (tmp_path / "gbk.txt").read_bytes()
     again = run("add", notes / "plain.md", "--issue", ISSUE, "-w", ws)
     assert again.returncode == 2 and "already a note" in one_error_line(again)

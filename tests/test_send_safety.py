@@ -137,6 +137,25 @@ def test_an_unfinished_line_or_a_kept_placeholder_link_is_blocking(
     assert smtp.inbox.envelopes == []
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        "## 讨论\n\n话题：重要的讨论 https://mix.test/a\n".encode() + b"caf\xe9 \x80\xff\x80\xff",
+        "## 讨论\n\n话题：重要 https://mix.test/a\n".encode() + "第二行".encode("gb18030"),
+    ],
+    ids=["undecodable", "mixed-encodings"],
+)
+def test_a_note_draft_could_not_read_blocks_the_send(run, sendable, smtp, data):
+    notes = sendable / ISSUE / "notes"
+    (notes / "zz-broken.md").write_bytes(data)
+    draft = run("draft", "-w", sendable, "--issue", ISSUE, "--offline")
+    assert draft.returncode == 0 and "zz-broken.md" in draft.stderr  # a warning, draft goes on
+    send = run("send", "-w", sendable, ISSUE)
+    assert send.returncode == 1
+    assert f"{ISSUE}/notes/zz-broken.md: [note-not-read] not read (" in send.stderr
+    assert smtp.inbox.envelopes == []
+
+
 def test_an_issue_md_naming_another_week_is_blocking(run, sendable, smtp):
     assert run("draft", "-w", sendable, "--issue", ISSUE, "--offline").returncode == 0
     copied = sendable / "2023-W48"

@@ -161,7 +161,8 @@ def _add_file(app: App, path: Path, notes: Path, issue_id: str) -> str:
         decode(data, str(path), Report())
     except DialectError as exc:
         raise UsageError(str(exc), "composer add takes a text file (UTF-8 or GB18030)") from None
-    name = path.name if path.suffix.lower() in (".md", ".markdown", ".txt") else f"{path.name}.md"
+    base = path.name.lstrip(".").rstrip("~") or "note"  # a hidden or backup name is not read
+    name = base if base.lower().endswith((".md", ".markdown", ".txt")) else f"{base}.md"
     target = notes / name
     n = 2
     while target.exists():

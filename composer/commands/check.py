@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from composer.contract.protocols import Problem
+from composer.contract.protocols import Problem, Report
 from composer.pipeline.assemble import read_issue
 from composer.pipeline.check import check_issue
 from composer.pipeline.parse import decode, read_source
@@ -41,7 +41,7 @@ def problems(app, path: Path, out: Path, label: str, issue=None) -> list[Problem
     outputs in ``out``."""
     text = decode(read_source(path, label), label, app.report)
     issue = issue or read_issue(app, path, label)
-    found = _folder_problems(label, issue, text)
+    found = _folder_problems(label, issue, text) + _note_problems(app, path, label)
     if app.workspace is None:
         return found + check_issue(app, text, label, issue, out, app.context(issue.id))
     from composer.support.state import State
@@ -65,3 +65,31 @@ def _folder_problems(label: str, issue, text: str) -> list[Problem]:
     said = re.search(r"(?m)^issue\s*:", text)
     line = text.count("\n", 0, said.start()) + 1 if said else 0
     return [Problem(label, "wrong-issue", message, line)]
+
+
+def _note_problems(app, path: Path, label: str) -> list[Problem]:
+    """Notes of an ID/issue.md that draft could not read (binary, undecodable, a pipe,
+    too large): the issue lacks their text, so sending it is blocked. Files that look
+    like notes but are not read are named too (not blocking: they may be on purpose)."""
+    from composer.errors import DialectError
+    from composer.pipeline.notes import note_files, stray_notes
+
+    folder, _, name = label.rpartition("/")
+    if name != "issue.md" or not folder:
+        return []
+    issue_folder = app.workspace / folder if app.workspace else path.parent  # send: a copy
+    out: list[Problem] = []
+    for note in note_files(issue_folder / "notes"):
+        where = f"{folder}/notes/{note.name}"
+        try:
+            decode(read_source(note, where), where, Report())
+        except (DialectError, OSError) as exc:
+            reason = str(exc).removeprefix(f"{where}: ")
+            if reason != "the file is empty":  # else nothing of the editor's is missing
+                message = f"not read ({reason}): its text is not in the issue"
+                out.append(Problem(where, "note-not-read", message))
+    for stray in stray_notes(issue_folder):
+        where = f"{folder}/{stray.relative_to(issue_folder).as_posix()}"
+        message = "looks like a note but is not read (see `composer draft`'s warning)"
+        out.append(Problem(where, "stray-note", message, blocking=False))
+    return out

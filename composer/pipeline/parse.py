@@ -62,6 +62,7 @@ def decode(data: bytes, where: str, report: Report) -> str:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
+            _refuse_mixed(data, exc.start, where)
             try:
                 text = data.decode("gb18030")
             except UnicodeDecodeError:
@@ -71,10 +72,25 @@ def decode(data: bytes, where: str, report: Report) -> str:
                 ) from None
             report.warn(where, "not UTF-8: decoded as GB18030 (save it as UTF-8 to be sure)")
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():  # a byte order mark and nothing else
+        raise DialectError(f"{where}: the file is empty")
     controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\n\t\f")
     if controls > 8:
         raise DialectError(f"{where}: this looks like a binary file, not digest text")
     return text
+
+
+def _refuse_mixed(data: bytes, bad: int, where: str) -> None:
+    """UTF-8 text (non-ASCII characters and all) up to byte ``bad``, then something
+    else: two encodings in one file. Read as GB18030 its UTF-8 part would be garbled
+    (讨论 -> 璁ㄨ), so it is refused, naming the line where UTF-8 stops."""
+    before = data[:bad].decode("utf-8-sig", errors="replace")
+    if sum(1 for ch in before if ord(ch) > 127) >= 2:
+        line = before.count("\n") + 1
+        raise DialectError(
+            f"{where}:{line}: UTF-8 until this line, then another encoding (GB18030?): "
+            "save the whole file as UTF-8"
+        )
 
 
 # -- section registry ----------------------------------------------------------
