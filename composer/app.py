@@ -132,7 +132,7 @@ def _absent_names(manager: PluginManager) -> dict[str, str]:
                 if info.disabled
                 else f"the plugin {info.name}, which did not load"
             )
-            for name in (info.name, *info.aliases):
+            for name in (info.name, *info.aliases, *_declared(manager, info)):
                 names[name] = what
                 names[name.removeprefix("composer-")] = what
     for dist, aliases in manager.left_out.items():
@@ -141,6 +141,18 @@ def _absent_names(manager: PluginManager) -> dict[str, str]:
             names.setdefault(name, what)
             names.setdefault(name.removeprefix("composer-"), what)
     return names
+
+
+def _declared(manager: PluginManager, info) -> list[str]:
+    """The tables and section types a disabled plugin would declare (its
+    registrations, read apart; nothing of it runs in this run)."""
+    if not info.disabled:
+        return []
+    alone = manager.probe(info.name)
+    if alone is None:
+        return []
+    sections = [t.name for _, t in alone.registered("register_sections")]
+    return [*config_models(alone), *sections]
 
 
 def _warn_unknown_disabled(manager, disable, path, text: str, report: Report) -> None:

@@ -20,6 +20,7 @@ collected once per manager and checked against their protocol.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import importlib.util
 import os
@@ -77,6 +78,7 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     templates: Path | None = None
     aliases: tuple[str, ...] = ()  # other names it answers to (its entry point name)
+    load: Any = field(default=None, repr=False, compare=False)  # a disabled one's import
 
     @property
     def error(self) -> str:
@@ -154,9 +156,26 @@ class PluginManager:
         """Record a plugin that could not be imported."""
         self.infos[name] = PluginInfo(name, source, version, errors=[error], aliases=tuple(aliases))
 
-    def skip(self, name: str, source: str, version: str = "", aliases=()) -> None:
-        """Record a plugin that exists but was disabled."""
-        self.infos[name] = PluginInfo(name, source, version, disabled=True, aliases=tuple(aliases))
+    def skip(self, name: str, source: str, version: str = "", aliases=(), load=None) -> None:
+        """Record a plugin that exists but was disabled (``load()`` imports it, to learn
+        the names of its tables without running it)."""
+        self.infos[name] = PluginInfo(
+            name, source, version, disabled=True, aliases=tuple(aliases), load=load
+        )
+
+    def probe(self, name: str) -> PluginManager | None:
+        """A manager holding only the disabled plugin ``name``, registered apart from
+        this one (None when it cannot be imported): what it would declare."""
+        info = self.infos.get(name)
+        if info is None or info.load is None:
+            return None
+        try:
+            module = info.load()
+        except Exception:
+            return None
+        alone = PluginManager()
+        alone.add(module, name, info.source, info.version, info.aliases)
+        return alone
 
     def broken(self, name: str, error: str) -> None:
         info = self.infos.get(name)
@@ -351,7 +370,8 @@ def load_plugins(
         if not wanted(name, "builtin"):
             continue
         if name in disabled:
-            manager.skip(name, "builtin", __version__)
+            load = functools.partial(importlib.import_module, modname)
+            manager.skip(name, "builtin", __version__, load=load)
             continue
         try:
             module = importlib.import_module(modname)
@@ -362,12 +382,12 @@ def load_plugins(
 
     # installed plugins are known by name even when COMPOSER_PLUGINS leaves them out
     for ep in entry_points(ENTRY_POINT_GROUP):
-        names = {ep.dist, ep.name}
-        if not any(wanted(n, "entry point") for n in names):
+        called = {ep.dist, ep.name}
+        if not any(wanted(n, "entry point") for n in called):
             manager.left_out[ep.dist] = (ep.name,)
             continue
-        if names & disabled:
-            manager.skip(ep.dist, "entry point", ep.version, (ep.name,))
+        if called & disabled:
+            manager.skip(ep.dist, "entry point", ep.version, (ep.name,), load=ep.load)
             continue
         try:
             module = ep.load()
@@ -380,7 +400,7 @@ def load_plugins(
         path = (workspace or Path.cwd()) / rel
         name = Path(rel).parent.name if Path(rel).stem == "__init__" else Path(rel).stem
         if name in disabled or rel in disabled:
-            manager.skip(name, "local")
+            manager.skip(name, "local", load=functools.partial(_import_file, path, name))
             continue
         try:
             module = _import_file(path, name)

@@ -187,6 +187,75 @@ def test_a_disabled_plugins_section_is_a_warning_not_an_error(tmp_path):
     assert "'chat'" in warning and "disabled plugin chat" in warning
 
 
+TOOLS_PLUGIN = """
+from dataclasses import dataclass
+
+from composer.api import hookimpl
+
+
+@dataclass
+class ToolsConfig:
+    __pydantic_config__ = {"extra": "forbid"}
+    limit: int = 3
+
+
+class Tools:
+    name = "tools"
+    title = "工具"
+    aliases = ()
+    config = ToolsConfig
+
+    def sniff(self, block):
+        return 0.0
+
+    def parse(self, block):
+        return []
+
+    def serialize(self, items):
+        return ""
+
+
+class Drop:
+    name = "drop"
+    config_key = "delivery.drop"
+    config = None
+
+    def describe(self, delivery, ctx):
+        return "nowhere"
+
+    def deliver(self, delivery, ctx):
+        return "nowhere"
+
+
+@hookimpl
+def register_sections(register):
+    register(Tools())
+
+
+@hookimpl
+def register_deliverers(register):
+    register(Drop())
+"""
+
+
+def test_what_a_disabled_plugin_declares_is_a_warning_and_a_typo_still_an_error(tmp_path):
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "acme.py").write_text(TOOLS_PLUGIN, encoding="utf-8")
+    head = (
+        '[newsletter]\nsections = ["papers", "tools"]\n\n[plugins]\nlocal = ["plugins/acme.py"]\n'
+    )
+    tables = "\n[tools]\nlimit = 5\n\n[delivery.drop]\n"
+    (tmp_path / "composer.toml").write_text(head + tables, "utf-8")
+    assert "tools" in open_app(tmp_path, plugins="builtins").sections.types  # loaded: fine
+    disabled = head + 'disable = ["acme"]\n' + tables
+    (tmp_path / "composer.toml").write_text(disabled, "utf-8")
+    warnings = [str(w) for w in open_app(tmp_path, plugins="builtins").report]
+    assert len(warnings) == 3 and all("disabled plugin acme" in w for w in warnings)
+    assert any("[tools]" in w for w in warnings) and any("[delivery.drop]" in w for w in warnings)
+    message = config_error(tmp_path, disabled + '\n[delivery.emial]\nsmtp_host = "x"\n')
+    assert "unknown table [delivery.emial]" in message
+
+
 def test_the_feed_section_chosen_is_where_entries_go(tmp_path):
     (tmp_path / "composer.toml").write_text(
         '[feeds]\nurls = [{ url = "https://a.test/f", section = "links" }]\n', "utf-8"

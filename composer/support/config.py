@@ -236,9 +236,11 @@ def validate_plugin_tables(
         model, owner = models.get(key, (None, ""))
         if model is None:
             line = line_of(text, key, None)
+            # a table of a plugin that did not load: declared by it (a disabled one is
+            # read apart), or named after it ([acme], [delivery.acme])
             plugin = absent.get(key) or absent.get(key.split(".")[0])
-            if not plugin and key.startswith("delivery.") and set(absent.values()):
-                plugin = f"a delivery target of {' or '.join(sorted(set(absent.values())))}"
+            if not plugin and key.startswith("delivery."):
+                plugin = absent.get(key.split(".", 1)[1])
             if plugin and report is not None:
                 report.warn(f"{path}:{line}", f"[{key}] belongs to {plugin}: ignored")
                 continue
