@@ -81,16 +81,20 @@ def now(**ago) -> str:
     return (dt.datetime.now(dt.UTC) - dt.timedelta(**ago)).isoformat(timespec="seconds")
 
 
-def test_a_fresh_claim_blocks_and_a_stale_one_is_taken_over(run, drafted, smtp):
+def test_a_fresh_claim_blocks_and_a_stale_one_is_a_doubt(run, drafted, smtp):
     claim = "INSERT OR REPLACE INTO delivery_claims VALUES (?, 'email', 'crashed', ?)"
     sql(drafted, claim, ISSUE, now(minutes=50))
     busy = run(*send(drafted))
     assert busy.returncode == 1 and smtp.inbox.envelopes == []
     assert "is being sent by another run (email claimed at" in busy.stderr
-    assert "older than 1 hour" in busy.stderr  # the hint says when it is taken over
+    assert "older than 1 hour is a run that crashed" in busy.stderr
 
-    sql(drafted, claim, ISSUE, now(minutes=61))  # a run that crashed an hour ago
-    taken = run(*send(drafted))
+    sql(drafted, claim, ISSUE, now(minutes=61))  # a run killed an hour ago, perhaps after DATA
+    doubt = run(*send(drafted))
+    assert doubt.returncode == 1 and smtp.inbox.envelopes == []
+    assert "may have been sent already" in doubt.stderr and "never finished" in doubt.stderr
+    assert "--resend" in doubt.stderr
+    taken = run(*send(drafted, "--resend"))
     assert taken.returncode == 0, taken.stderr
     assert "took over a claim" in taken.stderr and len(smtp.inbox.envelopes) == 1
     assert sql(drafted, "SELECT * FROM delivery_claims") == []

@@ -5,8 +5,9 @@ delivery is claimed in the state before anything leaves (so runs that race deliv
 once), recorded by issue id and deliverer when it succeeded, and released when it
 failed, so the next run retries it; one already done is skipped unless ``--resend``,
 which replaces only the delivery this run saw at its start. A claim older than
-:data:`STALE_CLAIM` was left by a run that crashed and is taken over. A delivery that
-may have gone out (its server's answer never came) is retried only by ``--resend``.
+:data:`STALE_CLAIM` was left by a run that crashed, perhaps after its message left: like
+a delivery whose server's answer never came, it may have gone out, and only
+``--resend`` tries it again.
 A send ``--to`` chosen addresses (a proof) goes only to the targets that take
 recipients (email), and is neither claimed nor recorded.
 
@@ -195,7 +196,8 @@ def _claim_and_deliver(
     for name, at in claims.stale.items():
         app.report.warn(
             issue_id,
-            f"{name}: took over a claim of {at}, older than {_hours()} (a run that crashed)",
+            f"{name}: --resend took over a claim of {at}, older than {_hours()} (a run that "
+            "crashed)",
         )
     mine = [(o, d) for o, d in pending if d.name in claims.taken]
     result = _deliver_all(app, issue_id, mine, delivery, ctx, claims)
@@ -280,8 +282,8 @@ def _elsewhere(issue_id: str, claims: Claims, result: SendResult) -> Refusal:
         done = f"; just sent: {_sent(claims.done)}" if claims.done else ""
         return BeingSent(
             f"{issue_id} is being sent by another run ({busy}{done}): not sending it twice",
-            f"a claim older than {_hours()} was left by a crashed run and is taken over: "
-            f"`composer send {issue_id}` then sends it{here}",
+            f"a claim older than {_hours()} is a run that crashed: `composer send {issue_id}`"
+            f" then asks you to check whether it arrived{here}",
         )
     return SentElsewhere(
         f"{issue_id} was just sent by another run: {_sent(claims.done)}",

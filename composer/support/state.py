@@ -306,7 +306,8 @@ class State:
         run began is ``done`` (another run made it); a delivery that may have gone out
         (its outcome unknown) is ``doubtful`` unless ``resend``; a claim another run
         took less than ``stale_after`` seconds ago is ``busy``; an older one was left
-        by a crash and is taken over (``stale``).
+        by a run that crashed, perhaps after its message left: ``doubtful`` too, and
+        taken over (``stale``) only with ``resend``.
         """
         claims = Claims()
         with self.exclusive():
@@ -331,6 +332,9 @@ class State:
                 ).fetchone()
                 if row and _age(row[0]) < stale_after:
                     claims.busy[deliverer] = row[0]
+                    continue
+                if row and not resend:  # its run never finished: it may have gone out
+                    claims.doubtful[deliverer] = {"at": row[0], "reason": CRASHED}
                     continue
                 if row:
                     claims.stale[deliverer] = row[0]
@@ -373,6 +377,9 @@ class State:
         )
 
 
+CRASHED = "the run that claimed it never finished (killed or crashed): it may have gone out"
+
+
 @dataclass
 class Claims:
     """What :meth:`State.claim_deliveries` found, by deliverer."""
@@ -380,7 +387,7 @@ class Claims:
     taken: dict[str, str] = field(default_factory=dict)  # ours to deliver: claim token
     busy: dict[str, str] = field(default_factory=dict)  # another run's claim: claimed_at
     done: dict[str, dict] = field(default_factory=dict)  # delivered meanwhile: the record
-    stale: dict[str, str] = field(default_factory=dict)  # a crashed run's claim, taken over
+    stale: dict[str, str] = field(default_factory=dict)  # a crashed run's claim, resent
     doubtful: dict[str, dict] = field(default_factory=dict)  # may have gone out: {at, reason}
 
 
