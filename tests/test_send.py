@@ -130,10 +130,9 @@ def test_auth_uses_the_password_from_the_environment_only(run, drafted, smtp):
     ("extra", "env", "reason"),
     [
         ('username = "editor@weekly.test"\n', {"COMPOSER_SMTP_PASSWORD": "wrong"}, "refused"),
-        ('username = "editor@weekly.test"\n', {"COMPOSER_SMTP_PASSWORD": ""}, "is empty"),
         ("", {}, "recipient refused: x@nobody.example"),
     ],
-    ids=["bad-password", "no-password", "rejected-recipient"],
+    ids=["bad-password", "rejected-recipient"],
 )
 def test_smtp_failures_are_one_line_and_leave_the_issue_unsent(
     run, drafted, smtp, extra, env, reason
@@ -148,6 +147,20 @@ def test_smtp_failures_are_one_line_and_leave_the_issue_unsent(
     assert smtp.inbox.envelopes == []
     retry = run("send", ISSUE, "-w", drafted, env={"COMPOSER_SMTP_PASSWORD": PASSWORD})
     assert retry.returncode == 0, retry.stderr  # still unsent, so it goes now
+
+
+def test_a_missing_password_blocks_every_target_before_any_sends(run, drafted, smtp, tmp_path):
+    configure_smtp(drafted, smtp.port, 'username = "editor@weekly.test"\n')
+    append_config(drafted, f'[delivery.directory]\npath = "{tmp_path / "site"}"\n')
+    env = {"COMPOSER_SMTP_PASSWORD": ""}
+    check = run("check", ISSUE, "-w", drafted, env=env)
+    assert check.returncode == 1
+    assert "[secret-unset] [delivery.email] username is set but" in check.stderr
+    result = run("send", ISSUE, "-w", drafted, env=env)
+    assert result.returncode == 1 and "[secret-unset]" in result.stderr
+    assert smtp.inbox.envelopes == [] and not (tmp_path / "site").exists()  # no partial send
+    retry = run("send", ISSUE, "-w", drafted, env={"COMPOSER_SMTP_PASSWORD": PASSWORD})
+    assert retry.returncode == 0, retry.stderr
 
 
 def test_a_refused_connection_is_one_line(run, drafted):

@@ -41,6 +41,7 @@ def test_refused_recipients_fail_the_send_but_who_got_it_is_recorded(run, drafte
     result = run("send", ISSUE, "-w", drafted)
     assert result.returncode == 1
     assert "recipient refused: typo@nobody.example (550" in result.stderr
+    assert f"`composer send {ISSUE} --to ADDRESS` reaches them alone" in result.stderr
     assert smtp.inbox.envelopes[0].rcpt_tos == ["review@weekly.test"]
     again = run("send", ISSUE, "-w", drafted)
     assert again.returncode == 1 and "already sent" in again.stderr

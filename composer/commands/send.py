@@ -224,7 +224,7 @@ def _deliver_all(
     """Each deliverer in turn; a claimed delivery is recorded, or released when it failed."""
     result = SendResult(issue_id)
     failures = []
-    doubtful = False
+    doubtful = partial = False
     for owner, deliverer in pending:
         token = claims.taken[deliverer.name] if claims else None
         target, doubt = "", ""
@@ -234,6 +234,7 @@ def _deliver_all(
             failures.append(mask_urls(f"{deliverer.name}: {exc}"))
             target = mask_urls(exc.delivered)
             doubt = mask_urls(str(exc)) if exc.uncertain else ""
+            partial = partial or bool(target)
         except Exception as exc:
             app.broken_plugin(owner, f"deliver: {describe(exc)}")
             failures.append(mask_urls(f"{deliverer.name} (plugin {owner}): {describe(exc)}"))
@@ -248,11 +249,12 @@ def _deliver_all(
         doubtful = doubtful or bool(doubt)
     if failures:
         done = f" (delivered: {_lines(result)})" if result.lines else ""
-        again = (
-            f"check whether it arrived, then `composer send {issue_id} --resend`"
-            if doubtful
-            else f"`composer send {issue_id}` retries"
-        )
+        if doubtful:
+            again = f"check whether it arrived, then `composer send {issue_id} --resend`"
+        elif partial:  # recorded as sent: a resend would reach the others twice
+            again = f"fix those, then `composer send {issue_id} --to ADDRESS` reaches them alone"
+        else:
+            again = f"`composer send {issue_id}` retries"
         failed = SendFailed("; ".join(failures), f"{issue_id} stays unsent there; {again}{done}")
         failed.uncertain = doubtful
         raise failed

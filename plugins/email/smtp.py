@@ -105,9 +105,15 @@ class SmtpDeliverer:
     takes_recipients = True
 
     def check(self, files, ctx) -> list[api.Problem]:
-        """What the server would refuse before anything is sent: AUTH in plain text."""
-        why = insecure_auth(smtp_config(ctx))
-        return [api.Problem("config", "insecure-auth", f"[delivery.email] {why}")] if why else []
+        """What would fail before anything is sent: AUTH in plain text, or a username
+        without its password (then no target sends: no partial send)."""
+        config = smtp_config(ctx)
+        why = insecure_auth(config)
+        out = [api.Problem("config", "insecure-auth", f"[delivery.email] {why}")] if why else []
+        if config and config.username and not os.environ.get(PASSWORD_ENV):
+            message = f"[delivery.email] username is set but ${PASSWORD_ENV} is empty"
+            out.append(api.Problem("config", "secret-unset", message))
+        return out
 
     def _message(self, delivery: Delivery, ctx):
         text = delivery.read("email.txt") if "email.txt" in delivery.outputs else None

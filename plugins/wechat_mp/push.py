@@ -198,7 +198,16 @@ class DraftDeliverer:
         if OUTPUT not in files:
             return [api.Problem(OUTPUT, "missing-output", f"{OUTPUT} is needed by [{TABLE}]")]
         plan = plan_of(files[OUTPUT], ctx.issue_id, ctx, ctx.config_for(TABLE))
-        return limit_problems(plan)
+        unset = (
+            []
+            if os.environ.get(SECRET_ENV)
+            else [
+                api.Problem(
+                    "config", "secret-unset", f"[{TABLE}] needs ${SECRET_ENV} (the AppSecret)"
+                )
+            ]
+        )
+        return unset + limit_problems(plan)
 
     def describe(self, delivery: Delivery, ctx) -> str:
         from composer.plugins.wechat_mp.draft import describe_push
