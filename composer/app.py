@@ -91,6 +91,7 @@ def open_app(workspace: Path | None, plugins: str | None = None) -> App:
             disabled,
             report,
             context={"sections": kinds},
+            broken={i.name: i.error for i in manager.infos.values() if i.errors},
         )
         if tables
         else {}

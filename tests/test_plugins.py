@@ -113,6 +113,20 @@ def test_the_theme_shows_every_field_of_a_kind_it_does_not_know(run, tmp_path):
         assert "周五下午" in out and "三楼报告厅" in out and "https://ev.example/1" in out, name
 
 
+def test_an_unknown_table_names_a_plugin_whose_registration_failed(run, tmp_path):
+    write_plugin(
+        tmp_path,
+        "acme",
+        "from composer.api import hookimpl\n\n\n@hookimpl\ndef register_sections(register):\n"
+        "    raise RuntimeError('boom in sections')\n",
+    )
+    config(tmp_path, ["plugins/acme.py"], "\n[tools]\nlimit = 3\n")
+    result = run("draft", "--offline")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "unknown table [tools]" in result.stderr
+    assert "plugin acme failed: register_sections: RuntimeError: boom in sections" in result.stderr
+
+
 def test_local_plugin_loads_only_when_listed(run, tmp_path):
     write_plugin(tmp_path, "events", events("return [Item('event', title=block.text)]"))
     config(tmp_path, [])

@@ -223,12 +223,14 @@ def validate_plugin_tables(
     absent: dict[str, str] | None = None,
     report: Any = None,
     context: Any = None,
+    broken: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Validate each plugin table with its owner's schema; unknown tables are errors.
 
     ``models`` maps a table name to (schema, owning plugin name). A table named after
     a plugin that did not load (``absent``: name -> "the disabled plugin x" ...) is
-    only a warning in ``report``. ``context`` is handed to the validators.
+    only a warning in ``report``. ``context`` is handed to the validators. An unknown
+    table's error names the ``broken`` plugins (name -> error), which may declare it.
     """
     out: dict[str, Any] = {}
     absent = absent or {}
@@ -245,9 +247,11 @@ def validate_plugin_tables(
                 report.warn(f"{path}:{line}", f"[{key}] belongs to {plugin}: ignored")
                 continue
             known = ", ".join(sorted([*CORE_TABLES, *models]))
+            failed = "; ".join(f"plugin {n} failed: {e}" for n, e in (broken or {}).items())
+            maybe = f"; perhaps it is a broken plugin's ({failed})" if failed else ""
             raise ConfigError(
                 f"{path}:{line}: unknown table [{key}] (no loaded plugin declares it; "
-                f"known: {known})"
+                f"known: {known}{maybe})"
             )
         try:
             out[key] = validate(model, value, (key,), path, text, context)
