@@ -30,6 +30,20 @@ def test_clean_outputs_pass(run, rendered):
     assert "[mixed-punctuation]" in result.stderr  # 001 writes half-width commas in CJK
 
 
+def test_outputs_older_than_their_source_are_named(run, rendered):
+    import os
+    import time
+
+    src, out = rendered
+    later = time.time() + 60
+    os.utime(src, (later, later))  # edited after the render
+    result = run("check", src, "--out", out)
+    assert "[stale-output]" in result.stderr and f"older than {src}" in result.stderr
+    assert run("render", src, "--out", out).returncode == 0
+    os.utime(src, (time.time() - 60, time.time() - 60))
+    assert "[stale-output]" not in run("check", src, "--out", out).stderr
+
+
 def test_missing_outputs_block(run, rendered):
     src, out = rendered
     (out / "wechat.md").unlink()

@@ -105,6 +105,13 @@ def test_a_notes_front_matter_reaches_the_issue_and_a_contradiction_is_named(run
     assert f"{ISSUE}/notes/b.md: says issue: 2026-W01, but it is a note of {ISSUE}" in named
 
 
+def test_a_date_outside_the_week_is_named_by_check(run, ws):
+    put(ws, "notes/a.md", "---\ndate: 2023-02-28\n---\n" + LINKS.format("a"))
+    assert run("draft", "--issue", ISSUE, "--offline", "-w", ws).returncode == 0
+    check = run("check", ISSUE, "-w", ws)
+    assert f"[date-outside-week] its date 2023-02-28 is not a day of {ISSUE}" in check.stderr
+
+
 def test_a_notes_file_in_place_of_the_folder_is_named(run, ws):
     (ws / ISSUE / "notes").rmdir()
     put(ws, "notes", LINKS.format("a"))

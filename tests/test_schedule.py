@@ -66,7 +66,7 @@ def test_apscheduler_from_crontab_alone_would_be_a_day_late():
     [
         ("0 9 * *", "5"),
         ("0 9 * * 8", "not a weekday"),
-        ("0 9 * * 5-1", "forward"),
+        ("0 9 * * 5-1", r"forward \(use a list: 5,6,0,1\)"),
         ("0 9 1 * fri", "both day-of-month and day-of-week"),
         ("0 25 * * fri", "hour .25."),
     ],

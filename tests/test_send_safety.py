@@ -120,6 +120,8 @@ def test_a_placeholder_unsubscribe_address_is_blocking(run, sendable, smtp, addr
     [
         ("- TODO: 补上第三篇论文的总结", "[unfinished]", "«TODO»"),
         ("这一段待补充。", "[unfinished]", "«待补充»"),
+        ("【todo】写摘要", "[unfinished]", "«todo»"),
+        ("1. TODO 第三篇", "[unfinished]", "«TODO»"),
         ("- https://example.org/paper-link 我的一篇新论文", "[example-note]", "still in"),
     ],
 )
@@ -154,6 +156,17 @@ def test_a_note_draft_could_not_read_blocks_the_send(run, sendable, smtp, data):
     assert send.returncode == 1
     assert f"{ISSUE}/notes/zz-broken.md: [note-not-read] not read (" in send.stderr
     assert smtp.inbox.envelopes == []
+
+
+def test_check_names_every_unfinished_line_at_once(run, sendable):
+    assert run("draft", "-w", sendable, "--issue", ISSUE, "--offline").returncode == 0
+    issue_md = sendable / ISSUE / "issue.md"
+    extra = "\n## 杂记\n\nTODO 第一处\n\n中间的正文。\n\nXXX 第二处\n\n这里待补充\n"
+    issue_md.write_text(issue_md.read_text(encoding="utf-8") + extra, "utf-8")
+    assert run("render", "-w", sendable, ISSUE).returncode == 0
+    check = run("check", "-w", sendable, ISSUE)
+    assert check.returncode == 1
+    assert len([ln for ln in error_lines(check) if "[unfinished]" in ln]) == 3
 
 
 def test_an_issue_md_naming_another_week_is_blocking(run, sendable, smtp):

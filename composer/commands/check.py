@@ -28,8 +28,27 @@ def check(source: str | None, out: Path | None, workspace) -> tuple[object, list
             out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="composer-check-")))
             render_file(app, path, out, label)
             note = f"{label} had no outputs yet: rendered into a temporary folder to check it"
-        found = problems(app, path, out, label)
+        found = _stale_outputs(app, path, out, label) + problems(app, path, out, label)
     return app, found, note
+
+
+def _stale_outputs(app, path: Path, out: Path, label: str) -> list[Problem]:
+    """Outputs older than the issue they were rendered from: what they lack is not lost,
+    only not rendered yet."""
+    try:
+        edited = path.stat().st_mtime
+    except OSError:
+        return []
+    names = [f for _, r in app.renderers.values() for f in r.outputs]
+    old = [f for f in names if (out / f).is_file() and (out / f).stat().st_mtime < edited]
+    if not old:
+        return []
+    source = label.removesuffix("/issue.md")
+    message = (
+        f"{', '.join(old)} older than {label}: `composer render {source}` renders them "
+        "again (problems below may be only that)"
+    )
+    return [Problem(str(out.name) + "/", "stale-output", message, blocking=False)]
 
 
 def _any_output(app, out: Path) -> bool:
@@ -52,10 +71,13 @@ def problems(app, path: Path, out: Path, label: str, issue=None) -> list[Problem
 
 
 def _folder_problems(label: str, issue, text: str) -> list[Problem]:
-    """An ID/issue.md whose front matter names another issue (last week's, copied)."""
+    """An ID/issue.md whose front matter names another issue (last week's, copied), or
+    (a warning) whose date is not a day of its week."""
     folder, _, name = label.rpartition("/")
-    if name != "issue.md" or not folder or not issue.id or issue.id == folder:
+    if name != "issue.md" or not folder:
         return []
+    if not issue.id or issue.id == folder:
+        return _date_problems(label, folder, issue.date)
     message = (
         f"its front matter says issue: {issue.id}, but it is the issue.md of {folder}: "
         f"set issue: {folder} (and its title and date) or draft {folder} again"
@@ -65,6 +87,19 @@ def _folder_problems(label: str, issue, text: str) -> list[Problem]:
     said = re.search(r"(?m)^issue\s*:", text)
     line = text.count("\n", 0, said.start()) + 1 if said else 0
     return [Problem(label, "wrong-issue", message, line)]
+
+
+def _date_problems(label: str, folder: str, date: str) -> list[Problem]:
+    import datetime as dt
+
+    try:
+        year, week, _ = dt.date.fromisoformat(str(date)[:10]).isocalendar()
+    except ValueError:
+        return []
+    if f"{year}-W{week:02d}" == folder:
+        return []
+    message = f"its date {str(date)[:10]} is not a day of {folder} (a note's front matter?)"
+    return [Problem(label, "date-outside-week", message, blocking=False)]
 
 
 def _note_problems(app, path: Path, label: str) -> list[Problem]:

@@ -53,7 +53,8 @@ def weekdays(field: str) -> str:
             if last < first and last == 0:  # fri-sun: Sunday as 7
                 last = 7
             if last < first:
-                raise CronError(f"{part!r}: a range must go forward (use a list: 6,0)")
+                wrapped = ",".join(str(d % 7) for d in range(first, last + 8))
+                raise CronError(f"{part!r}: a range must go forward (use a list: {wrapped})")
         days |= {day % 7 for day in range(first, last + 1, step)}
     monday_first = sorted(days, key=lambda d: (d - 1) % 7)
     return ",".join(CRON_DAYS[d] for d in monday_first)
