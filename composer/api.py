@@ -108,7 +108,6 @@ _HELPERS: dict[str, str | tuple[str, str]] = {
     "mask_url": "composer.support.text",
     "mask_urls": "composer.support.text",
     "is_placeholder": "composer.support.text",
-    # the workspace's state, where ctx.state is not given
     # email
     "build_message": "composer.support.mail",
     # composer.toml values (Annotated constraints for config models)
