@@ -106,6 +106,20 @@ def test_a_feed_with_more_entries_this_week_than_max_entries_is_cut_with_a_warni
     assert feeds.stdout.split()[-1] == "180"  # the feed's entries, all of them, counted
 
 
+def test_entries_of_a_one_page_site_differ_by_their_route(run, ws, httpserver):
+    httpserver.expect_request("/rss").respond_with_data(
+        rss(
+            ("第一篇", "https://spa.example/#/post/1", IN_WEEK),
+            ("第二篇", "https://spa.example/#/post/2", IN_WEEK),
+            ("同一篇", "https://spa.example/#/post/2", IN_WEEK),
+        )
+    )
+    result, issue_md = draft(run, ws([httpserver.url_for("/rss")]))
+    assert result.returncode == 0, result.stderr
+    assert "https://spa.example/#/post/1" in issue_md and "第二篇" in issue_md
+    assert "同一篇" not in issue_md  # a real duplicate is still one item
+
+
 def test_week_window_uses_the_configured_timezone(run, ws, httpserver):
     httpserver.expect_request("/rss").respond_with_data(
         rss(

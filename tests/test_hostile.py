@@ -705,7 +705,11 @@ def test_an_odd_added_url_keeps_every_link_an_item(run, tmp_path, url):
 
 
 def test_an_invisible_character_in_an_entry_link_is_percent_encoded(run, tmp_path, httpserver):
-    links = ["https://real.example/\u202egpj.exe", "https://real.example/zero\u200bwidth"]
+    links = [
+        "https://real.example/\u202egpj.exe",
+        "https://real.example/zero\u200bwidth",
+        "https://real.example/x](https://evil.example/y)",  # a Markdown link's end
+    ]
     items = "".join(
         f"<item><title>t{n}</title><link>{link}</link><pubDate>{IN_WEEK}</pubDate></item>"
         for n, link in enumerate(links)
@@ -719,7 +723,12 @@ def test_an_invisible_character_in_an_entry_link_is_percent_encoded(run, tmp_pat
     )
     result = run("draft", "-w", tmp_path, "--issue", ISSUE)
     assert result.returncode == 0, result.stderr
-    for name, text in read_outputs(tmp_path / ISSUE / "out").items():
+    outputs = read_outputs(tmp_path / ISSUE / "out")
+    for name in ("wechat.md", "post.md"):  # the link stays one link, with linkify too
+        for parser in (COMMONMARK, LINKIFY):
+            targets, _ = markdown_targets(outputs[name], parser)
+            assert not [t for t in targets if t.startswith("https://evil.example")], name
+    for name, text in outputs.items():
         assert "\u202e" not in text and "\u200b" not in text, name
     html = (tmp_path / ISSUE / "out" / "email.html").read_text(encoding="utf-8")
     assert 'href="https://real.example/%E2%80%AEgpj.exe"' in html

@@ -178,6 +178,9 @@ def dialect_url(url: str) -> str:
     from urllib.parse import quote
 
     url = "".join(ch if _url_char(ch) else quote(ch, safe="") for ch in url)
+    _, slash, path = url.partition("://")[2].partition("/")
+    if slash and ("[" in path or "]" in path):  # x](https://other: a Markdown link's end
+        url = url[: len(url) - len(path)] + path.replace("[", "%5B").replace("]", "%5D")
     while url and trim_url(url) != url:
         url = f"{url[:-1]}%{ord(url[-1]):02X}"
     return url

@@ -154,7 +154,8 @@ def arxiv_id(url: str) -> str | None:
 
 
 def canonical_url(url: str) -> str:
-    """A URL reduced for comparison: no scheme, www., trailing slash, fragment or utm_*."""
+    """A URL reduced for comparison: no scheme, www., trailing slash, fragment (unless it
+    routes a one-page site: ``#/post/1``, ``#!/a``) or utm_*."""
     from urllib.parse import parse_qsl, urlencode, urlsplit
 
     parts = urlsplit(url.strip())
@@ -165,6 +166,8 @@ def canonical_url(url: str) -> str:
         if not k.lower().startswith("utm_")
     ]
     tail = f"?{urlencode(query)}" if query else ""
+    if parts.fragment.startswith(("/", "!")):  # #/post/1: a page of a one-page site
+        tail += f"#{parts.fragment}"
     return f"{host}{parts.path.rstrip('/')}{tail}"
 
 
