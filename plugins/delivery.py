@@ -23,6 +23,30 @@ class DirectoryConfig:
     path: str
     files: dict[str, str] = field(default_factory=lambda: {"post.md": "{id}.md"})
 
+    def __post_init__(self) -> None:
+        if not self.path.strip():
+            raise ValueError("path: the folder to copy into (empty)")
+        for name, pattern in self.files.items():
+            problem = _name_problem(pattern)
+            if problem:
+                raise ValueError(f"files: {name} = {pattern!r}: {problem}")
+
+
+def _name_problem(pattern: str) -> str:
+    """Why ``pattern`` is not a file name inside the folder, with ``{id}`` the only field."""
+    import string
+
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None]
+    except ValueError as exc:
+        return f"not a name pattern ({exc})"
+    if any(f != "id" for f in fields):
+        return "{id} is the only field a name may hold"
+    name = pattern.replace("{id}", "2026-W48")
+    if not name.strip() or name.startswith(("/", "~")) or ".." in Path(name).parts:
+        return "a file name inside path (no /, ~ or .. at its start)"
+    return ""
+
 
 class DirectoryDeliverer:
     """Copies chosen outputs into a folder, named by pattern (``{id}`` = issue id)."""

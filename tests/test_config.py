@@ -140,6 +140,15 @@ def one_error_line(result) -> str:
             ":8: unknown key 'bcc' in [delivery.email]",
         ),
         (
+            '[delivery.directory]\npath = "site"\nfiles = { "post.md" = "{id}{foo}.md" }\n',
+            ":3: [delivery.directory] files: post.md = '{id}{foo}.md': {id} is the only field",
+        ),
+        (
+            '[delivery.directory]\npath = "site"\nfiles = { "post.md" = "../x-{id}.md" }\n',
+            "a file name inside path",
+        ),
+        ('[delivery.directory]\npath = ""\n', ":2: [delivery.directory] path: the folder"),
+        (
             '[newsletter]\ntitle = "x"\n\n[delivery.pigeon]\nloft = "roof"\n',
             ":4: unknown table [delivery.pigeon]",
         ),

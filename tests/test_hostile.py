@@ -709,6 +709,7 @@ def test_an_invisible_character_in_an_entry_link_is_percent_encoded(run, tmp_pat
         "https://real.example/\u202egpj.exe",
         "https://real.example/zero\u200bwidth",
         "https://real.example/x](https://evil.example/y)",  # a Markdown link's end
+        "  https://real.example@other.example/login  ",  # spaces around; a user name trick
     ]
     items = "".join(
         f"<item><title>t{n}</title><link>{link}</link><pubDate>{IN_WEEK}</pubDate></item>"
@@ -733,3 +734,4 @@ def test_an_invisible_character_in_an_entry_link_is_percent_encoded(run, tmp_pat
     html = (tmp_path / ISSUE / "out" / "email.html").read_text(encoding="utf-8")
     assert 'href="https://real.example/%E2%80%AEgpj.exe"' in html
     assert 'href="https://real.example/zero%E2%80%8Bwidth"' in html
+    assert 'href="https://other.example/login"' in html and "real.example@" not in html

@@ -203,6 +203,7 @@ def test_add_takes_a_scheme_in_capitals(run, ws):
         ("https://a.test:99999999/", "is not a URL"),
         ("no-such-file.md", "no such file, and not a URL"),
         ("https://a.test/\u202egpj.exe", "holds the invisible character U+202E"),
+        ("https://user:pw@a.test/x", "holds a user name or password"),
         ("x\u200bhttps://evil.test/zw", "holds the invisible character U+200B"),
     ],
 )

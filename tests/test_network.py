@@ -112,6 +112,7 @@ def get(url: str, max_bytes: int = 1_000_000, timeout: float = 10, stop=None):
         "::169.254.169.254",
         "64:ff9b::a9fe:a9fe",
         "64:ff9b:1::a9fe:a9fe",  # local-use NAT64 (RFC 8215)
+        "64:ff9b:1:a9fe:a9:fe00::",  # the same prefix, IPv4 where RFC 6052 puts it after /48
         "::ffff:0:a9fe:a9fe",  # SIIT
         "2002:a9fe:a9fe::1",
         "2001:0:4136:e378::5601:5601",  # Teredo, client 169.254.169.254 (obfuscated)
@@ -121,6 +122,10 @@ def test_link_local_and_metadata_addresses_are_refused_in_every_form(address):
     with pytest.raises(netpolicy.Refused, match=METADATA):
         netpolicy.vet("feed.test", ["127.0.0.1", address])
     assert not netpolicy.is_public(address)
+
+
+def test_a_deprecated_site_local_address_is_not_public():
+    assert not netpolicy.is_public("fec0::1") and netpolicy.is_public("2606:4700::1111")
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,7 @@ class StandIn:
         self.counter = 0
         self.redirect: tuple[int, str] | None = None  # (status, Location) for every call
         self.lose_answer = ""  # a path whose work is done but whose answer is garbled
+        self.raw: dict[str, bytes] = {}  # path -> a body answered as it is
 
     def next(self, prefix: str) -> str:
         self.counter += 1
@@ -129,6 +130,8 @@ class StandIn:
         if self.redirect:
             status, location = self.redirect
             return Response("", status, headers={"Location": location})
+        if request.path in self.raw:
+            return Response(self.raw[request.path], 200, content_type="application/json")
         answer = self.answer(request.path, record)
         if request.path == self.lose_answer:
             self.lose_answer = ""
@@ -497,6 +500,23 @@ def test_an_image_that_is_not_jpg_or_png_is_refused_before_any_upload(pushed_ws,
     assert result.returncode == 1
     assert f"{standin.url}/img/ring.png is not a jpg or png" in result.stderr
     assert standin.calls("/cgi-bin/media/uploadimg") == []
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b"[" * 100_000, "the answer is not JSON we can read"),
+        (b'{"errcode": ' + b"9" * 5000 + b"}", "the answer is not JSON we can read"),
+        (b'{"errcode": "-' + b"9" * 5000 + b'", "errmsg": "x"}', "an unexpected answer"),
+    ],
+    ids=["deep", "huge-number", "huge-code"],
+)
+def test_an_unreadable_api_answer_is_one_line(pushed_ws, standin, body, said):
+    standin.raw["/cgi-bin/stable_token"] = body
+    result = send(pushed_ws)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    (line,) = [ln for ln in result.stderr.splitlines() if ln.startswith("Error:")]
+    assert said in line and len(line) < 300
 
 
 def test_a_missing_secret_is_one_line(pushed_ws, standin):

@@ -43,6 +43,12 @@ def add(
     problem = url_problem(what)
     if problem:
         raise UsageError(f"composer add: {problem}", "give one http(s) URL (quote it in the shell)")
+    if "@" in what.partition("://")[2].partition("/")[0]:
+        raise UsageError(
+            "composer add: the URL holds a user name or password (user@host): every reader "
+            "would see it",
+            "give the URL without it",
+        )
     stype = taker(app, what, section)
     item = stype.item_for_url(what, one_paragraph(note))
     _enrich(app, issue_id, Section(stype.name, items=[item]), offline)

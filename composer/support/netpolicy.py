@@ -83,11 +83,24 @@ def _address(text: str) -> Address:
     return ipaddress.ip_address(text.split("%", 1)[0])  # no IPv6 zone (fe80::1%eth0)
 
 
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def _forms(address: Address) -> set[Address]:
+    """``address`` and each IPv4 address it may carry: for the local-use NAT64 prefix,
+    both in its last 32 bits and where RFC 6052 puts it after a /48 (bits 48-63, 72-87)."""
+    forms = {address, embedded(address)}
+    if address.version == 6 and address in LOCAL_NAT64:
+        bits = int(address)
+        high, low = (bits >> 64) & 0xFFFF, (bits >> 40) & 0xFFFF
+        forms.add(ipaddress.IPv4Address((high << 16) | low))
+    return forms
+
+
 def is_never(text: str) -> bool:
     """A link-local or cloud-metadata address, in any of its forms."""
-    address = _address(text)
     return any(
-        a in net for a in {address, embedded(address)} for net in NEVER if a.version == net.version
+        a in net for a in _forms(_address(text)) for net in NEVER if a.version == net.version
     )
 
 
@@ -97,7 +110,8 @@ def is_public(text: str) -> bool:
         return False
     address = embedded(_address(text))
     listed = any(address in net for net in counted_as_public if net.version == address.version)
-    return listed or address.is_global
+    site_local = address.version == 6 and address.is_site_local  # fec0::/10, deprecated
+    return listed or (address.is_global and not site_local)
 
 
 def vet_name(host: str) -> None:

@@ -326,8 +326,10 @@ def _kind(node, field: str) -> str:
 def _item(entry, source, feed_name: str, limit: int) -> Item:
     """An entry as a link item: its title plain text, its summary Markdown that shows
     the plain text exactly (nothing in feed text is markup), its own link."""
-    link = entry.get("link", "")
-    link = dialect_url(link) if link.startswith(("http://", "https://")) else ""
+    link = entry.get("link", "").strip()
+    # credentials are never published, and real.example@evil.example goes to evil.example
+    link = _without_credentials(link) if link.startswith(("http://", "https://")) else ""
+    link = dialect_url(link) if link else ""
     summary = clean_line(text_of(entry.get("summary", ""), _kind(entry, "summary")), limit)
     meta = {"source": feed_name, "section": source.section}
     if entry.get("id"):

@@ -144,15 +144,16 @@ class WechatApi:
             raise ApiError(path, None, f"HTTP {got.status}")
         try:
             answer = json.loads(got.content.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ApiError(path, None, "the answer is not JSON") from None
+        except (ValueError, RecursionError):  # bad UTF-8 or JSON, 5000-digit numbers, nesting
+            raise ApiError(path, None, "the answer is not JSON we can read") from None
         if not isinstance(answer, dict):
             raise ApiError(path, None, "the answer is not a JSON object")
         code = answer.get("errcode", 0)
         if code not in (0, None):
             message = self.mask(api.clean_line(str(answer.get("errmsg", "")), 300))
-            if not (isinstance(code, int) or str(code).lstrip("-").isdigit()):
-                raise ApiError(path, None, f"an unexpected answer (errcode {str(code)[:20]!r})")
+            shown = code if isinstance(code, str) else type(code).__name__
+            if not (isinstance(code, int) or str(code).lstrip("-").isdigit()) or len(shown) > 12:
+                raise ApiError(path, None, f"an unexpected answer (errcode {shown[:20]!r})")
             raise ApiError(path, int(code), message)
         return answer
 
