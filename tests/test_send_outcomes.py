@@ -59,6 +59,8 @@ def test_a_message_the_server_took_without_answering_is_not_sent_again_blindly(r
         assert "--resend" in first.stderr
         again = run("send", ISSUE, "-w", drafted)
         assert again.returncode == 1 and "may have been sent already" in again.stderr
+        dry = run("send", ISSUE, "-w", drafted, "--dry-run")
+        assert "(refused now: it may have gone out:" in dry.stdout
         assert len(server.inbox.envelopes) == 1
         server.inbox.stall = 0
         resent = run("send", ISSUE, "-w", drafted, "--resend")

@@ -134,7 +134,17 @@ def send(
     with _rendered(app, issue_id, path, force) as delivery, State(app.workspace) as state:
         ctx = app.context(issue_id, state=state)  # deliverers keep tables (media ids ...)
         if dry_run:
-            return SendResult(issue_id, [_describe(app, o, d, delivery, ctx) for o, d in pending])
+            doubts = {} if resend else state.doubts(issue_id)
+            lines = [
+                _describe(app, o, d, delivery, ctx)
+                + (
+                    f" (refused now: it may have gone out: {doubts[d.name]})"
+                    if d.name in doubts
+                    else ""
+                )
+                for o, d in pending
+            ]
+            return SendResult(issue_id, lines)
         sent = _Sent(seen, started, resend)
         return _claim_and_deliver(app, issue_id, pending, sent, delivery, ctx)
 

@@ -346,6 +346,13 @@ class State:
                 claims.taken[deliverer] = token
         return claims
 
+    def doubts(self, issue_id: str) -> dict[str, str]:
+        """{deliverer: why} of the deliveries of ``issue_id`` that may have gone out."""
+        rows = self.db.execute(
+            "SELECT deliverer, reason FROM delivery_doubts WHERE issue_id = ?", (issue_id,)
+        ).fetchall()
+        return dict(rows)
+
     def finish_delivery(self, issue_id: str, deliverer: str, token: str, target: str) -> None:
         """Record the delivery (to the microsecond: a resend compares it) and drop the claim."""
         with self.db:
