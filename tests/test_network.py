@@ -435,7 +435,7 @@ def issue_md(root: Path) -> str:
     return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
-def test_a_draft_facing_compression_bombs_stays_under_250_mb(tmp_path, bomb_server):
+def test_a_draft_facing_compression_bombs_stays_under_400_mb(tmp_path, bomb_server):
     base, routes = bomb_server
     bad = [base + path for path in routes]
     root = feeds_workspace(tmp_path, [*bad, base + "/good"], "timeout = 30\n")
@@ -445,7 +445,9 @@ def test_a_draft_facing_compression_bombs_stays_under_250_mb(tmp_path, bomb_serv
     )
     assert result.returncode == 0, result.stderr
     peak_mb = result.usage.ru_maxrss / 1024
-    assert peak_mb < 250, f"peak RSS {peak_mb:.0f} MB"
+    # alone it peaks near 80 MB; on a loaded machine more fetches are in flight at once
+    # (each may hold up to max_bytes before it is cut off). Unbounded, it takes gigabytes.
+    assert peak_mb < 400, f"peak RSS {peak_mb:.0f} MB"
     for url in bad:
         [line] = [ln for ln in result.stderr.splitlines() if url + ":" in ln]
         assert "larger than 5,000,000 bytes" in line
