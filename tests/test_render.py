@@ -100,6 +100,20 @@ def test_a_code_fence_language_is_shown_in_every_output(render):
     assert "```bash" in out["wechat.md"] and "```bash" in out["post.md"]
 
 
+def test_a_continued_command_in_inline_code_is_one_code_block(render):
+    out = render(
+        "## 简短问答\n\nQ：怎么跑？\n\nA：运行 `pip install vllm && \\\n"
+        "  vllm serve model \\\n  --tp 8`\n"
+    )
+    for name in ("wechat.md", "post.md"):
+        md = out[name]
+        assert "```\n" in md and "pip install vllm && \\" in md, name
+        assert "`pip" not in md and "8`" not in md, name  # the span's backticks are gone
+        assert "运行" in md.split("```")[0], name  # the words before it stay text
+    doc = visible_html(out["email.html"])
+    assert any("--tp 8" in part for part in doc.parts)
+
+
 def test_images_link_to_their_url_in_the_email(render):
     out = render("## 讨论\n\n研究员1：看图\n![结构图](https://example.org/arch.png)")
     doc = visible_html(out["email.html"])

@@ -168,12 +168,25 @@ def fence_shell(text: str) -> str:
             j = i
             while j + 1 < len(lines) and CONTINUED.search(lines[j]) and lines[j + 1].strip():
                 j += 1
-            out += ["```", *lines[i : j + 1], "```"]
+            out += _fenced(lines[i : j + 1])
             i = j + 1
             continue
         out.append(line)
         i += 1
     return "\n".join(out)
+
+
+def _fenced(run: list[str]) -> list[str]:
+    """A run of continued lines as a code fence; an inline code span around it
+    (`` 运行 `pip install x && \\ ... y` ``) gives up its backticks, and the words before
+    it stay a line of text."""
+    first, last = run[0], run[-1].rstrip()
+    ticks = sum(line.count("`") for line in run)
+    if ticks == 2 and first.count("`") == 1 and last.endswith("`") and not last.endswith("``"):
+        before, _, code = first.partition("`")
+        body = [code, *run[1:-1], last[:-1]]  # two lines at least: the first ends in a backslash
+        return ([before.rstrip()] if before.strip() else []) + ["```", *body, "```"]
+    return ["```", *run, "```"]
 
 
 BOLD_COLON = re.compile(r"\*\*([^*\n]+?)([：:])\*\*(?=[^\s*])")
