@@ -272,6 +272,12 @@ def serve(workspace: Path, schedule: Schedule, log: Log) -> None:
         + (f", next {upcoming[0].isoformat()}" if upcoming else "")
     )
     tick()  # catch up
+
+    def stop_if_told() -> None:  # a signal between the check below and start() saw no
+        if stopping and scheduler.running:  # running scheduler to shut down
+            scheduler.shutdown(wait=False)
+
+    scheduler.add_job(stop_if_told, id="signalled")  # runs once, as soon as it starts
     if not stopping:
         scheduler.start()
     log("scheduler stopped")
