@@ -83,6 +83,7 @@ def start(*commands: tuple, cwd: Path, env: dict | None = None) -> Callable[[], 
     except BaseException:
         _kill(procs)
         raise
+    finish.kill = lambda: _kill(procs)  # SIGKILL, as a crash or the OOM killer would
     return finish
 
 

@@ -69,7 +69,13 @@ def test_resends_at_once_replace_the_delivery_once(run, drafted, smtp, tmp_path)
 
 
 def test_a_proof_needs_no_claim_and_leaves_none(run, drafted, smtp):
-    sql(drafted, "INSERT INTO delivery_claims VALUES (?, 'email', 'other', ?)", ISSUE, now())
+    sql(
+        drafted,
+        "INSERT INTO delivery_claims (issue_id, deliverer, token, claimed_at) "
+        "VALUES (?, 'email', 'other', ?)",
+        ISSUE,
+        now(),
+    )
     proof = run(*send(drafted, "--to", "me@weekly.test"))
     assert proof.returncode == 0, proof.stderr
     assert smtp.inbox.envelopes[0].rcpt_tos == ["me@weekly.test"]
@@ -81,23 +87,82 @@ def now(**ago) -> str:
     return (dt.datetime.now(dt.UTC) - dt.timedelta(**ago)).isoformat(timespec="seconds")
 
 
+CLAIM = (
+    "INSERT OR REPLACE INTO delivery_claims (issue_id, deliverer, token, claimed_at, "
+    "sending_at) VALUES (?, 'email', 'crashed', ?, ?)"
+)
+
+
 def test_a_fresh_claim_blocks_and_a_stale_one_is_a_doubt(run, drafted, smtp):
-    claim = "INSERT OR REPLACE INTO delivery_claims VALUES (?, 'email', 'crashed', ?)"
-    sql(drafted, claim, ISSUE, now(minutes=50))
+    sql(drafted, CLAIM, ISSUE, now(minutes=50), now(minutes=50))
     busy = run(*send(drafted))
     assert busy.returncode == 1 and smtp.inbox.envelopes == []
     assert "is being sent by another run (email claimed at" in busy.stderr
     assert "older than 1 hour is a run that crashed" in busy.stderr
 
-    sql(drafted, claim, ISSUE, now(minutes=61))  # a run killed an hour ago, perhaps after DATA
+    sql(drafted, CLAIM, ISSUE, now(minutes=61), now(minutes=61))  # killed while sending
     doubt = run(*send(drafted))
     assert doubt.returncode == 1 and smtp.inbox.envelopes == []
     assert "may have been sent already" in doubt.stderr and "never finished" in doubt.stderr
     assert "--resend" in doubt.stderr
     taken = run(*send(drafted, "--resend"))
     assert taken.returncode == 0, taken.stderr
-    assert "took over a claim" in taken.stderr and len(smtp.inbox.envelopes) == 1
+    assert "--resend took over a claim" in taken.stderr and len(smtp.inbox.envelopes) == 1
     assert sql(drafted, "SELECT * FROM delivery_claims") == []
+
+
+def test_a_stale_claim_whose_run_never_began_sending_is_taken_over(run, drafted, smtp):
+    sql(drafted, CLAIM, ISSUE, now(minutes=61), None)  # killed while rendering
+    taken = run(*send(drafted))
+    assert taken.returncode == 0, taken.stderr
+    assert "email: took over a claim of" in taken.stderr
+    assert "before it sent anything" in taken.stderr and len(smtp.inbox.envelopes) == 1
+    assert sql(drafted, "SELECT * FROM delivery_claims") == []
+
+
+def test_a_run_killed_while_sending_leaves_a_doubt_and_its_next_claim_is_taken_over(
+    run, drafted, smtp, tmp_path
+):
+    """A real crash: the send is killed while the SMTP server keeps it waiting; the
+    directory delivery it claimed, and had not begun, is taken over by the next run."""
+    import socket
+    import time
+
+    from racing import start
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never greets
+    port = silent.getsockname()[1]
+    config = drafted / "composer.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace(f"smtp_port = {smtp.port}", f"smtp_port = {port}")
+        + f'\n[delivery.directory]\npath = "{(tmp_path / "site").as_posix()}"\n',
+        encoding="utf-8",
+    )
+    waiting = start(send(drafted), cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while not sql(drafted, "SELECT 1 FROM delivery_claims WHERE sending_at IS NOT NULL"):
+        assert time.monotonic() < deadline, "the send never began delivering"
+        time.sleep(0.05)
+    waiting.kill()
+    [killed] = waiting()
+    silent.close()
+    assert killed.returncode < 0
+    claims = sql(drafted, "SELECT deliverer, sending_at IS NOT NULL FROM delivery_claims")
+    assert sorted(claims) == [("directory", 0), ("email", 1)]
+    sql(drafted, "UPDATE delivery_claims SET claimed_at = ?", now(minutes=61))
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            f"smtp_port = {port}", f"smtp_port = {smtp.port}"
+        ),
+        encoding="utf-8",
+    )
+    after = run(*send(drafted))
+    assert after.returncode == 1 and smtp.inbox.envelopes == []
+    assert "directory: took over a claim of" in after.stderr
+    assert "email at" in after.stderr and "may have been sent already" in after.stderr
+    assert list((tmp_path / "site").iterdir())
+    assert [d for (d,) in sql(drafted, "SELECT deliverer FROM deliveries")] == ["directory"]
 
 
 def test_a_failed_delivery_releases_its_claim(run, drafted, smtp):
@@ -212,3 +277,17 @@ def test_an_issue_md_being_written_by_another_draft_is_not_an_edit(run, workspac
     [result] = waiting()
     assert result.returncode == 0, result.stderr
     assert not list((workspace / ISSUE).glob("issue.md.*"))
+
+
+def test_a_claim_in_a_state_from_before_sending_was_marked_stays_a_doubt(run, drafted, smtp):
+    """Earlier versions claimed just before sending: their stale claims may have gone out."""
+    sql(drafted, "DROP TABLE delivery_claims")
+    sql(
+        drafted,
+        "CREATE TABLE delivery_claims (issue_id TEXT NOT NULL, deliverer TEXT NOT NULL, "
+        "token TEXT NOT NULL, claimed_at TEXT NOT NULL, PRIMARY KEY (issue_id, deliverer))",
+    )
+    sql(drafted, "INSERT INTO delivery_claims VALUES (?, 'email', 'old', ?)", ISSUE, now(hours=2))
+    doubt = run(*send(drafted))
+    assert doubt.returncode == 1 and smtp.inbox.envelopes == []
+    assert "may have been sent already" in doubt.stderr

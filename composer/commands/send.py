@@ -5,9 +5,9 @@ delivery is claimed in the state before anything leaves (so runs that race deliv
 once), recorded by issue id and deliverer when it succeeded, and released when it
 failed, so the next run retries it; one already done is skipped unless ``--resend``,
 which replaces only the delivery this run saw at its start. A claim older than
-:data:`STALE_CLAIM` was left by a run that crashed, perhaps after its message left: like
-a delivery whose server's answer never came, it may have gone out, and only
-``--resend`` tries it again.
+:data:`STALE_CLAIM` was left by a run that crashed: taken over when that run had not
+begun to deliver it; else, like a delivery whose server's answer never came, it may
+have gone out, and only ``--resend`` tries it again.
 A send ``--to`` chosen addresses (a proof) goes only to the targets that take
 recipients (email), and is neither claimed nor recorded.
 
@@ -203,12 +203,12 @@ def _claim_and_deliver(
             sent.started,
             sent.resend,
         )
-    for name, at in claims.stale.items():
-        app.report.warn(
-            issue_id,
-            f"{name}: --resend took over a claim of {at}, older than {_hours()} (a run that "
-            "crashed)",
-        )
+    for name, stale in claims.stale.items():
+        left = f"a claim of {stale.claimed_at}, older than {_hours()}, left by a run that crashed"
+        if stale.sending_at:
+            app.report.warn(issue_id, f"{name}: --resend took over {left}")
+        else:
+            app.report.warn(issue_id, f"{name}: took over {left} before it sent anything")
     mine = [(o, d) for o, d in pending if d.name in claims.taken]
     result = _deliver_all(app, issue_id, mine, delivery, ctx, claims)
     if claims.busy or claims.done or claims.doubtful:
@@ -238,6 +238,9 @@ def _deliver_all(
     for owner, deliverer in pending:
         token = claims.taken[deliverer.name] if claims else None
         target, doubt = "", ""
+        if token:
+            with State(app.workspace) as state:
+                state.begin_delivery(issue_id, deliverer.name, token)
         try:
             target = mask_urls(str(deliverer.deliver(delivery, ctx)))
         except DeliveryError as exc:
@@ -295,7 +298,7 @@ def _elsewhere(issue_id: str, claims: Claims, result: SendResult) -> Refusal:
         return BeingSent(
             f"{issue_id} is being sent by another run ({busy}{done}): not sending it twice",
             f"a claim older than {_hours()} is a run that crashed: `composer send {issue_id}`"
-            f" then asks you to check whether it arrived{here}",
+            f" then takes it over, or asks you to check whether it arrived{here}",
         )
     return SentElsewhere(
         f"{issue_id} was just sent by another run: {_sent(claims.done)}",

@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS delivery_claims (
     deliverer TEXT NOT NULL,
     token TEXT NOT NULL,
     claimed_at TEXT NOT NULL,
+    sending_at TEXT,
     PRIMARY KEY (issue_id, deliverer)
 );
 CREATE TABLE IF NOT EXISTS delivery_doubts (
@@ -93,6 +94,7 @@ def _connect(path: Path) -> sqlite3.Connection:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(SCHEMA)
+            _migrate(db)
             return db
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
@@ -102,6 +104,15 @@ def _connect(path: Path) -> sqlite3.Connection:
                 db.close()
                 raise
             time.sleep(0.05)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a state written by an earlier version up to :data:`SCHEMA`."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(delivery_claims)")}
+    if "sending_at" not in columns:  # its claims were taken just before sending: doubtful
+        with db:
+            db.execute("ALTER TABLE delivery_claims ADD COLUMN sending_at TEXT")
+            db.execute("UPDATE delivery_claims SET sending_at = claimed_at")
 
 
 class Table:
@@ -306,8 +317,8 @@ class State:
         run began is ``done`` (another run made it); a delivery that may have gone out
         (its outcome unknown) is ``doubtful`` unless ``resend``; a claim another run
         took less than ``stale_after`` seconds ago is ``busy``; an older one was left
-        by a run that crashed, perhaps after its message left: ``doubtful`` too, and
-        taken over (``stale``) only with ``resend``.
+        by a run that crashed: taken over (``stale``) when that run never began to
+        deliver, else ``doubtful`` (it may have gone out) unless ``resend``.
         """
         claims = Claims()
         with self.exclusive():
@@ -327,20 +338,22 @@ class State:
                     claims.doubtful[deliverer] = {"at": doubt[0], "reason": doubt[1]}
                     continue
                 row = self.db.execute(
-                    "SELECT claimed_at FROM delivery_claims WHERE issue_id = ? AND deliverer = ?",
+                    "SELECT claimed_at, sending_at FROM delivery_claims "
+                    "WHERE issue_id = ? AND deliverer = ?",
                     (issue_id, deliverer),
                 ).fetchone()
                 if row and _age(row[0]) < stale_after:
                     claims.busy[deliverer] = row[0]
                     continue
-                if row and not resend:  # its run never finished: it may have gone out
-                    claims.doubtful[deliverer] = {"at": row[0], "reason": CRASHED}
+                if row and row[1] and not resend:  # it began to deliver: it may have gone out
+                    claims.doubtful[deliverer] = {"at": row[1], "reason": CRASHED}
                     continue
                 if row:
-                    claims.stale[deliverer] = row[0]
+                    claims.stale[deliverer] = Stale(row[0], row[1])
                 token = uuid.uuid4().hex
                 self.db.execute(
-                    "INSERT OR REPLACE INTO delivery_claims VALUES (?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO delivery_claims "
+                    "(issue_id, deliverer, token, claimed_at) VALUES (?, ?, ?, ?)",
                     (issue_id, deliverer, token, now()),
                 )
                 claims.taken[deliverer] = token
@@ -352,6 +365,15 @@ class State:
             "SELECT deliverer, reason FROM delivery_doubts WHERE issue_id = ?", (issue_id,)
         ).fetchall()
         return dict(rows)
+
+    def begin_delivery(self, issue_id: str, deliverer: str, token: str) -> None:
+        """Mark the claim as delivering: from now on a crash leaves a doubt."""
+        with self.db:
+            self.db.execute(
+                "UPDATE delivery_claims SET sending_at = ? "
+                "WHERE issue_id = ? AND deliverer = ? AND token = ?",
+                (now(), issue_id, deliverer, token),
+            )
 
     def finish_delivery(self, issue_id: str, deliverer: str, token: str, target: str) -> None:
         """Record the delivery (to the microsecond: a resend compares it) and drop the claim."""
@@ -384,7 +406,16 @@ class State:
         )
 
 
-CRASHED = "the run that claimed it never finished (killed or crashed): it may have gone out"
+CRASHED = "the run sending it never finished (killed or crashed): it may have gone out"
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A claim left by a run that crashed: when it was taken, and when that run began
+    to deliver (None: it never did, so nothing can have gone out)."""
+
+    claimed_at: str
+    sending_at: str | None
 
 
 @dataclass
@@ -394,7 +425,7 @@ class Claims:
     taken: dict[str, str] = field(default_factory=dict)  # ours to deliver: claim token
     busy: dict[str, str] = field(default_factory=dict)  # another run's claim: claimed_at
     done: dict[str, dict] = field(default_factory=dict)  # delivered meanwhile: the record
-    stale: dict[str, str] = field(default_factory=dict)  # a crashed run's claim, resent
+    stale: dict[str, Stale] = field(default_factory=dict)  # a crashed run's claim, taken over
     doubtful: dict[str, dict] = field(default_factory=dict)  # may have gone out: {at, reason}
 
 
