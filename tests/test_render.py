@@ -193,6 +193,12 @@ def test_english_fixed_words(render, tmp_path):
     assert "References" in out["wechat.md"] and "引用链接" not in out["wechat.md"]
 
 
+def test_the_text_contents_number_only_titles_that_have_no_number(render):
+    text = "# 1. 前沿技术追踪\n\n- 一篇: https://a.example/1\n\n# 讨论\n\n- 二篇: https://a.example/2\n"
+    contents = render(text)["email.txt"].split("\n\n")[1].splitlines()
+    assert contents[1:] == ["  1. 前沿技术追踪", "  2. 讨论"]
+
+
 def test_workspace_template_overrides_one_section_in_one_format(render, tmp_path):
     (tmp_path / "composer.toml").write_text("[newsletter]\n", encoding="utf-8")
     (tmp_path / "templates" / "sections").mkdir(parents=True)
