@@ -161,7 +161,7 @@ def test_a_note_draft_could_not_read_blocks_the_send(run, sendable, smtp, data):
 def test_check_names_every_unfinished_line_at_once(run, sendable):
     assert run("draft", "-w", sendable, "--issue", ISSUE, "--offline").returncode == 0
     issue_md = sendable / ISSUE / "issue.md"
-    extra = "\n## 杂记\n\nTODO 第一处\n\n中间的正文。\n\nXXX 第二处\n\n这里待补充\n"
+    extra = "\n## 杂记\n\nTODO 第一处\n\n中间的正文。\n\nXXX 第二处\n\n这里待补充\n\nXXX：匿名的一位说。\n"
     issue_md.write_text(issue_md.read_text(encoding="utf-8") + extra, "utf-8")
     assert run("render", "-w", sendable, ISSUE).returncode == 0
     check = run("check", "-w", sendable, ISSUE)

@@ -132,12 +132,12 @@ def _from_example(item, example: list) -> bool:
 
 
 # a marker at a line's start (after list, quote, heading or bracket marks), in any
-# case, or in brackets anywhere; XXX only in capitals at a line's start (XXX also
-# stands for a name left out); Chinese notes to self anywhere
+# case, or in brackets anywhere; XXX only in capitals at a line's start and not as a
+# speaker (``XXX：`` stands for a name left out); Chinese notes to self anywhere
 UNFINISHED = re.compile(
     r"(?im)^[ \t>*\-#+]*(?:\d{1,3}[.、)][ \t]*)?(?:\*\*|[【\[（(])?[ \t]*(?:TODO|FIXME|TBD)\b"
     r"|[【\[（(][ \t]*(?:TODO|FIXME|TBD)[ \t]*[】\]）)]"
-    r"|(?-i:^[ \t>*\-]*XXX\b)"
+    r"|(?-i:^[ \t>*\-]*XXX\b(?![ \t]*[:：]))"
     r"|待补充|待完善|待填写|（?占位）?文字"
 )
 MAX_UNFINISHED = 20  # named one by one; the count says the rest
