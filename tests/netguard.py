@@ -10,7 +10,8 @@ the policy wrong still cannot reach 169.254.169.254 or anything else.
 
 ``python -c "import netguard; netguard.main()" ARGS`` runs ``composer ARGS`` with the
 same guard, the table read from $TEST_DNS and the public networks from $TEST_PUBLIC
-(JSON), and the address space capped at $TEST_LIMIT_AS bytes when set.
+(JSON), and the address space capped at $TEST_LIMIT_AS bytes when set; with
+$TEST_PEAK_FILE set, its own peak RSS (kB) is written there when it exits.
 """
 
 from __future__ import annotations
@@ -94,5 +95,18 @@ def main() -> None:
     if os.environ.get("TEST_LIMIT_AS"):
         cap = int(os.environ["TEST_LIMIT_AS"])
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    if os.environ.get("TEST_PEAK_FILE"):
+        import atexit
+
+        atexit.register(_write_peak, os.environ["TEST_PEAK_FILE"])
     sys.argv[0] = "composer"
     runpy.run_module("composer", run_name="__main__", alter_sys=True)
+
+
+def _write_peak(path: str) -> None:
+    """This process's own peak RSS in kB (VmHWM). Not ru_maxrss: a child forked from a
+    big process (a pytest worker) inherits the parent's peak before it execs."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        [line] = [ln for ln in status if ln.startswith("VmHWM:")]
+    with open(path, "w", encoding="ascii") as out:
+        out.write(line.split()[1])
