@@ -107,12 +107,24 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a state written by an earlier version up to :data:`SCHEMA`."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(delivery_claims)")}
-    if "sending_at" not in columns:  # its claims were taken just before sending: doubtful
-        with db:
+    """Bring a state written by an earlier version up to :data:`SCHEMA` (one process at
+    a time: the check is repeated inside the write transaction)."""
+
+    def missing() -> bool:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(delivery_claims)")}
+        return "sending_at" not in columns
+
+    if not missing():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if missing():  # its claims were taken just before sending: doubtful
             db.execute("ALTER TABLE delivery_claims ADD COLUMN sending_at TEXT")
             db.execute("UPDATE delivery_claims SET sending_at = claimed_at")
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
 
 
 class Table:
