@@ -84,6 +84,7 @@ def start(*commands: tuple, cwd: Path, env: dict | None = None) -> Callable[[], 
         _kill(procs)
         raise
     finish.kill = lambda: _kill(procs)  # SIGKILL, as a crash or the OOM killer would
+    finish.signal = lambda signum: [proc.send_signal(signum) for proc in procs]
     return finish
 
 

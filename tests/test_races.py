@@ -87,20 +87,35 @@ def now(**ago) -> str:
     return (dt.datetime.now(dt.UTC) - dt.timedelta(**ago)).isoformat(timespec="seconds")
 
 
-CLAIM = (
-    "INSERT OR REPLACE INTO delivery_claims (issue_id, deliverer, token, claimed_at, "
-    "sending_at) VALUES (?, 'email', 'crashed', ?, ?)"
+def claim(ws: Path, at: str, began: bool, deliverer: str = "email") -> None:
+    """A claim as a run leaves it: marked unsent until it begins to deliver."""
+    sql(
+        ws,
+        "INSERT OR REPLACE INTO delivery_claims VALUES (?, ?, 'crashed', ?)",
+        ISSUE,
+        deliverer,
+        at,
+    )
+    if not began:
+        sql(ws, "INSERT OR REPLACE INTO delivery_unsent VALUES (?, ?, 'crashed')", ISSUE, deliverer)
+
+
+BEGAN = (
+    "SELECT c.deliverer FROM delivery_claims c WHERE NOT EXISTS (SELECT 1 FROM "
+    "delivery_unsent u WHERE u.deliverer = c.deliverer AND u.token = c.token)"
 )
 
 
 def test_a_fresh_claim_blocks_and_a_stale_one_is_a_doubt(run, drafted, smtp):
-    sql(drafted, CLAIM, ISSUE, now(minutes=50), now(minutes=50))
+    claim(drafted, now(minutes=50), began=True)
     busy = run(*send(drafted))
     assert busy.returncode == 1 and smtp.inbox.envelopes == []
     assert "is being sent by another run (email claimed at" in busy.stderr
     assert "older than 1 hour is a run that crashed" in busy.stderr
 
-    sql(drafted, CLAIM, ISSUE, now(minutes=61), now(minutes=61))  # killed while sending
+    claim(drafted, now(minutes=61), began=True)  # killed while sending
+    dry = run(*send(drafted, "--dry-run"))
+    assert dry.returncode == 0 and "(refused now: it may have gone out: " in dry.stdout
     doubt = run(*send(drafted))
     assert doubt.returncode == 1 and smtp.inbox.envelopes == []
     assert "may have been sent already" in doubt.stderr and "never finished" in doubt.stderr
@@ -111,13 +126,39 @@ def test_a_fresh_claim_blocks_and_a_stale_one_is_a_doubt(run, drafted, smtp):
     assert sql(drafted, "SELECT * FROM delivery_claims") == []
 
 
+def test_a_claim_as_an_earlier_version_wrote_it_stays_a_doubt(run, drafted, smtp):
+    """Earlier versions wrote no unsent mark, and claimed just before sending."""
+    sql(drafted, "INSERT INTO delivery_claims VALUES (?, 'email', 'old', ?)", ISSUE, now(hours=2))
+    doubt = run(*send(drafted))
+    assert doubt.returncode == 1 and smtp.inbox.envelopes == []
+    assert "may have been sent already" in doubt.stderr
+
+
 def test_a_stale_claim_whose_run_never_began_sending_is_taken_over(run, drafted, smtp):
-    sql(drafted, CLAIM, ISSUE, now(minutes=61), None)  # killed while rendering
+    claim(drafted, now(minutes=61), began=False)  # killed during an earlier deliverer
+    dry = run(*send(drafted, "--dry-run"))
+    assert dry.returncode == 0 and "(takes over a claim of " in dry.stdout
     taken = run(*send(drafted))
     assert taken.returncode == 0, taken.stderr
     assert "email: took over a claim of" in taken.stderr
-    assert "before it sent anything" in taken.stderr and len(smtp.inbox.envelopes) == 1
+    assert "it had sent nothing there" in taken.stderr and len(smtp.inbox.envelopes) == 1
     assert sql(drafted, "SELECT * FROM delivery_claims") == []
+    assert sql(drafted, "SELECT * FROM delivery_unsent") == []
+
+
+def use_smtp_port(ws: Path, old: int, new: int) -> None:
+    config = ws / "composer.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace(f"smtp_port = {old}", f"smtp_port = {new}"), "utf-8")
+
+
+def wait_for(ws: Path, query: str) -> None:
+    import time
+
+    deadline = time.monotonic() + 60
+    while not sql(ws, query):
+        assert time.monotonic() < deadline, f"never: {query}"
+        time.sleep(0.05)
 
 
 def test_a_run_killed_while_sending_leaves_a_doubt_and_its_next_claim_is_taken_over(
@@ -126,43 +167,83 @@ def test_a_run_killed_while_sending_leaves_a_doubt_and_its_next_claim_is_taken_o
     """A real crash: the send is killed while the SMTP server keeps it waiting; the
     directory delivery it claimed, and had not begun, is taken over by the next run."""
     import socket
-    import time
 
     from racing import start
 
     silent = socket.create_server(("127.0.0.1", 0))  # accepts, never greets
     port = silent.getsockname()[1]
-    config = drafted / "composer.toml"
-    text = config.read_text(encoding="utf-8")
-    config.write_text(
-        text.replace(f"smtp_port = {smtp.port}", f"smtp_port = {port}")
-        + f'\n[delivery.directory]\npath = "{(tmp_path / "site").as_posix()}"\n',
-        encoding="utf-8",
-    )
+    use_smtp_port(drafted, smtp.port, port)
+    append_config(drafted, f'\n[delivery.directory]\npath = "{(tmp_path / "site").as_posix()}"\n')
     waiting = start(send(drafted), cwd=tmp_path)
-    deadline = time.monotonic() + 60
-    while not sql(drafted, "SELECT 1 FROM delivery_claims WHERE sending_at IS NOT NULL"):
-        assert time.monotonic() < deadline, "the send never began delivering"
-        time.sleep(0.05)
+    wait_for(drafted, BEGAN)
     waiting.kill()
     [killed] = waiting()
     silent.close()
     assert killed.returncode < 0
-    claims = sql(drafted, "SELECT deliverer, sending_at IS NOT NULL FROM delivery_claims")
-    assert sorted(claims) == [("directory", 0), ("email", 1)]
+    assert sql(drafted, BEGAN) == [("email",)]
+    assert sql(drafted, "SELECT deliverer FROM delivery_unsent") == [("directory",)]
     sql(drafted, "UPDATE delivery_claims SET claimed_at = ?", now(minutes=61))
-    config.write_text(
-        config.read_text(encoding="utf-8").replace(
-            f"smtp_port = {port}", f"smtp_port = {smtp.port}"
-        ),
-        encoding="utf-8",
-    )
+    use_smtp_port(drafted, port, smtp.port)
     after = run(*send(drafted))
     assert after.returncode == 1 and smtp.inbox.envelopes == []
     assert "directory: took over a claim of" in after.stderr
     assert "email at" in after.stderr and "may have been sent already" in after.stderr
     assert list((tmp_path / "site").iterdir())
     assert [d for (d,) in sql(drafted, "SELECT deliverer FROM deliveries")] == ["directory"]
+
+
+def test_a_claim_taken_over_from_a_live_run_is_not_delivered_by_it(
+    run, drafted, smtp, httpserver, tmp_path
+):
+    """A run slow in its first delivery (past the hour) loses its next claim to another
+    run: that delivery goes out once, by the run that took it over."""
+    from racing import start
+    from smtp_server import start_stalling_server
+
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    slow = start_stalling_server(4)  # DATA answered after 4 s
+    use_smtp_port(drafted, smtp.port, slow.port)
+    append_config(drafted, f'\n[delivery.webhook]\nurl = "{httpserver.url_for("/hook")}"\n')
+    try:
+        first = start(send(drafted), cwd=tmp_path)
+        wait_for(drafted, BEGAN)
+        sql(drafted, "UPDATE delivery_claims SET claimed_at = ?", now(minutes=61))  # an hour on
+        second = run(*send(drafted))
+        [slow_run] = first()
+    finally:
+        slow.stop()
+    assert len(httpserver.log) == 1, (slow_run.stderr, second.stderr)
+    assert "webhook: took over a claim of" in second.stderr
+    assert slow_run.returncode == 1
+    assert "is being sent by another run (webhook claimed at meanwhile)" in slow_run.stderr
+
+
+def test_an_interrupted_send_releases_what_it_had_not_begun(
+    run, drafted, smtp, httpserver, tmp_path
+):
+    import signal
+    import socket
+
+    from racing import start
+
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    silent = socket.create_server(("127.0.0.1", 0))
+    port = silent.getsockname()[1]
+    use_smtp_port(drafted, smtp.port, port)
+    append_config(drafted, f'\n[delivery.webhook]\nurl = "{httpserver.url_for("/hook")}"\n')
+    waiting = start(send(drafted), cwd=tmp_path)
+    wait_for(drafted, BEGAN)
+    waiting.signal(signal.SIGINT)
+    [stopped] = waiting()
+    silent.close()
+    assert stopped.returncode == 130, stopped.stderr
+    assert sql(drafted, "SELECT * FROM delivery_claims") == []
+    [(deliverer, reason)] = sql(drafted, "SELECT deliverer, reason FROM delivery_doubts")
+    assert deliverer == "email" and "interrupted while delivering" in reason
+    use_smtp_port(drafted, port, smtp.port)
+    after = run(*send(drafted))  # the webhook at once; the email only after a look
+    assert after.returncode == 1 and len(httpserver.log) == 1
+    assert "may have been sent already" in after.stderr and smtp.inbox.envelopes == []
 
 
 def test_a_failed_delivery_releases_its_claim(run, drafted, smtp):
@@ -279,15 +360,21 @@ def test_an_issue_md_being_written_by_another_draft_is_not_an_edit(run, workspac
     assert not list((workspace / ISSUE).glob("issue.md.*"))
 
 
-def test_a_claim_in_a_state_from_before_sending_was_marked_stays_a_doubt(run, drafted, smtp):
-    """Earlier versions claimed just before sending: their stale claims may have gone out."""
-    sql(drafted, "DROP TABLE delivery_claims")
+def test_a_scheduled_run_meeting_a_doubt_says_to_look_and_resend(run, workspace, smtp):
+    ws = make_sendable(workspace)
+    append_config(ws, GUARD + '\n[schedule]\ncron = "0 9 * * fri"\naction = "draft+send"\n')
+    configure_smtp(ws, smtp.port)
+    shutil.copytree(ws / ISSUE / "notes", ws / "2026-W49" / "notes")
+    assert run("schedule", "-w", ws, "--once", "--at", "2026-12-01T10:00").returncode == 0
     sql(
-        drafted,
-        "CREATE TABLE delivery_claims (issue_id TEXT NOT NULL, deliverer TEXT NOT NULL, "
-        "token TEXT NOT NULL, claimed_at TEXT NOT NULL, PRIMARY KEY (issue_id, deliverer))",
+        ws,
+        "INSERT INTO delivery_claims VALUES ('2026-W49', 'email', 'crashed', ?)",
+        now(minutes=61),
     )
-    sql(drafted, "INSERT INTO delivery_claims VALUES (?, 'email', 'old', ?)", ISSUE, now(hours=2))
-    doubt = run(*send(drafted))
-    assert doubt.returncode == 1 and smtp.inbox.envelopes == []
-    assert "may have been sent already" in doubt.stderr
+    scheduled = run("schedule", "-w", ws, "--once", "--at", "2026-12-04T09:00:30")
+    assert scheduled.returncode == 1 and smtp.inbox.envelopes == []
+    [line] = [ln for ln in scheduled.stderr.splitlines() if "2026-W49: blocked:" in ln]
+    assert "may have been sent already" in line and "--resend" in line
+    assert "fix it (in issue.md" not in line
+    status = run("schedule", "-w", ws, "--next", "1", "--at", "2026-12-04T09:01")
+    assert "--resend" in status.stderr

@@ -133,6 +133,8 @@ def run_due(
     except UserError as exc:  # a failed delivery is retried; what needs a person is not
         outcome = "failed" if _transient(exc) else "blocked"
         detail = str(exc).replace("\n", " ")
+        if outcome == "blocked" and exc.hint:  # its own advice, not "fix the issue"
+            detail += WHAT_TO_DO + exc.hint.replace("\n", " ")
     except Exception as exc:  # the daemon lives on; the reason is recorded
         outcome, detail = "failed", f"{type(exc).__name__}: {exc}"
     detail = mask_urls(detail)
@@ -144,6 +146,9 @@ def run_due(
     else:
         log(f"{issue_id}: {'done' if outcome == 'ok' else 'FAILED'}: {detail}")
     return outcome == "ok"
+
+
+WHAT_TO_DO = "; what to do: "
 
 
 def _transient(exc: UserError) -> bool:
@@ -164,6 +169,8 @@ def status_line(record: dict | None, zone: ZoneInfo) -> str:
     if record is None:
         return "no scheduled run yet in this workspace"
     issue_id, outcome, detail = record["issue_id"], record["outcome"], record["detail"]
+    if outcome == "blocked" and WHAT_TO_DO in detail:
+        return f"{issue_id}: blocked: {detail}"
     if outcome == "blocked":
         return (
             f"{issue_id}: blocked: {detail}; fix it (in issue.md, then `composer render "

@@ -134,19 +134,26 @@ def send(
     with _rendered(app, issue_id, path, force) as delivery, State(app.workspace) as state:
         ctx = app.context(issue_id, state=state)  # deliverers keep tables (media ids ...)
         if dry_run:
-            doubts = {} if resend else state.doubts(issue_id)
+            names = [d.name for _, d in pending]
+            found = {} if resend else state.claim_status(issue_id, names, STALE_CLAIM.seconds)
             lines = [
-                _describe(app, o, d, delivery, ctx)
-                + (
-                    f" (refused now: it may have gone out: {doubts[d.name]})"
-                    if d.name in doubts
-                    else ""
-                )
-                for o, d in pending
+                _describe(app, o, d, delivery, ctx) + _now(found.get(d.name)) for o, d in pending
             ]
             return SendResult(issue_id, lines)
         sent = _Sent(seen, started, resend)
         return _claim_and_deliver(app, issue_id, pending, sent, delivery, ctx)
+
+
+def _now(found: tuple[str, Any] | None) -> str:
+    """What a send would meet now, from :meth:`State.claim_status` (dry run)."""
+    if found is None:
+        return ""
+    kind, detail = found
+    if kind == "busy":
+        return f" (refused now: being sent by another run, claimed at {detail})"
+    if kind == "doubtful":
+        return f" (refused now: it may have gone out: {detail['reason']})"
+    return f" (takes over a claim of {detail.claimed_at} of a run that never finished)"
 
 
 @dataclass
@@ -204,11 +211,11 @@ def _claim_and_deliver(
             sent.resend,
         )
     for name, stale in claims.stale.items():
-        left = f"a claim of {stale.claimed_at}, older than {_hours()}, left by a run that crashed"
-        if stale.sending_at:
+        left = f"a claim of {stale.claimed_at}, older than {_hours()}, of a run that never finished"
+        if stale.began:
             app.report.warn(issue_id, f"{name}: --resend took over {left}")
         else:
-            app.report.warn(issue_id, f"{name}: took over {left} before it sent anything")
+            app.report.warn(issue_id, f"{name}: took over {left}; it had sent nothing there")
     mine = [(o, d) for o, d in pending if d.name in claims.taken]
     result = _deliver_all(app, issue_id, mine, delivery, ctx, claims)
     if claims.busy or claims.done or claims.doubtful:
@@ -231,47 +238,88 @@ def _describe(app: App, owner: str, deliverer, delivery: Delivery, ctx) -> str:
 def _deliver_all(
     app: App, issue_id: str, pending, delivery: Delivery, ctx, claims: Claims | None
 ) -> SendResult:
-    """Each deliverer in turn; a claimed delivery is recorded, or released when it failed."""
-    result = SendResult(issue_id)
-    failures = []
-    doubtful = partial = False
-    for owner, deliverer in pending:
-        token = claims.taken[deliverer.name] if claims else None
-        target, doubt = "", ""
-        if token:
-            with State(app.workspace) as state:
-                state.begin_delivery(issue_id, deliverer.name, token)
-        try:
-            target = mask_urls(str(deliverer.deliver(delivery, ctx)))
-        except DeliveryError as exc:
-            failures.append(mask_urls(f"{deliverer.name}: {exc}"))
-            target = mask_urls(exc.delivered)
-            doubt = mask_urls(str(exc)) if exc.uncertain else ""
-            partial = partial or bool(target)
-        except Exception as exc:
-            app.broken_plugin(owner, f"deliver: {describe(exc)}")
-            failures.append(mask_urls(f"{deliverer.name} (plugin {owner}): {describe(exc)}"))
-        if target:  # it went there (to some recipients, when it also failed): recorded
+    """Each deliverer in turn; a claimed delivery is recorded, or released when it failed.
+
+    A claim another run took over meanwhile is left to it (``claims.busy``); when the
+    run is interrupted (Ctrl-C, SIGTERM), the claims it had not begun are released and
+    the one it was delivering is recorded as a doubt.
+    """
+    result, outcome = SendResult(issue_id), _Outcome()
+    left = dict(claims.taken) if claims else {}
+    try:
+        for owner, deliverer in pending:
+            token = left.pop(deliverer.name, None)
             if token:
                 with State(app.workspace) as state:
-                    state.finish_delivery(issue_id, deliverer.name, token, target)
-            result.lines.append(f"{deliverer.name}: sent {issue_id} to {target}")
-        elif token:  # nothing went out: the next run tries again (a doubt: only --resend)
-            with State(app.workspace) as state:
-                state.release_delivery(issue_id, deliverer.name, token, doubt)
-        doubtful = doubtful or bool(doubt)
-    if failures:
+                    if not state.begin_delivery(issue_id, deliverer.name, token):
+                        claims.busy[deliverer.name] = "meanwhile"
+                        continue
+            try:
+                _deliver_one(app, issue_id, owner, deliverer, delivery, ctx, token, result, outcome)
+            except BaseException:
+                if token:
+                    with State(app.workspace) as state:
+                        state.release_delivery(issue_id, deliverer.name, token, INTERRUPTED)
+                raise
+    finally:
+        with State(app.workspace) as state:
+            for name, token in left.items():
+                state.release_delivery(issue_id, name, token)
+    if outcome.failures:
+        raise outcome.failed(issue_id, result)
+    return result
+
+
+INTERRUPTED = "the run was interrupted while delivering it: it may have gone out"
+
+
+@dataclass
+class _Outcome:
+    """The failures of a run's deliveries, and whether any may have gone out."""
+
+    failures: list[str] = field(default_factory=list)
+    doubtful: bool = False
+    partial: bool = False
+
+    def failed(self, issue_id: str, result: SendResult) -> SendFailed:
         done = f" (delivered: {_lines(result)})" if result.lines else ""
-        if doubtful:
+        if self.doubtful:
             again = f"check whether it arrived, then `composer send {issue_id} --resend`"
-        elif partial:  # recorded as sent: a resend would reach the others twice
+        elif self.partial:  # recorded as sent: a resend would reach the others twice
             again = f"fix those, then `composer send {issue_id} --to ADDRESS` reaches them alone"
         else:
             again = f"`composer send {issue_id}` retries"
-        failed = SendFailed("; ".join(failures), f"{issue_id} stays unsent there; {again}{done}")
-        failed.uncertain = doubtful
-        raise failed
-    return result
+        failed = SendFailed(
+            "; ".join(self.failures), f"{issue_id} stays unsent there; {again}{done}"
+        )
+        failed.uncertain = self.doubtful
+        return failed
+
+
+def _deliver_one(
+    app: App, issue_id: str, owner: str, deliverer, delivery, ctx, token, result, outcome
+) -> None:
+    """One deliverer: its target recorded (claimed) and listed, or its failure noted."""
+    target, doubt = "", ""
+    try:
+        target = mask_urls(str(deliverer.deliver(delivery, ctx)))
+    except DeliveryError as exc:
+        outcome.failures.append(mask_urls(f"{deliverer.name}: {exc}"))
+        target = mask_urls(exc.delivered)
+        doubt = mask_urls(str(exc)) if exc.uncertain else ""
+        outcome.partial = outcome.partial or bool(target)
+    except Exception as exc:
+        app.broken_plugin(owner, f"deliver: {describe(exc)}")
+        outcome.failures.append(mask_urls(f"{deliverer.name} (plugin {owner}): {describe(exc)}"))
+    if target:  # it went there (to some recipients, when it also failed): recorded
+        if token:
+            with State(app.workspace) as state:
+                state.finish_delivery(issue_id, deliverer.name, token, target)
+        result.lines.append(f"{deliverer.name}: sent {issue_id} to {target}")
+    elif token:  # nothing went out: the next run tries again (a doubt: only --resend)
+        with State(app.workspace) as state:
+            state.release_delivery(issue_id, deliverer.name, token, doubt)
+    outcome.doubtful = outcome.doubtful or bool(doubt)
 
 
 def _lines(result: SendResult) -> str:

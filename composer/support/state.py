@@ -54,7 +54,12 @@ CREATE TABLE IF NOT EXISTS delivery_claims (
     deliverer TEXT NOT NULL,
     token TEXT NOT NULL,
     claimed_at TEXT NOT NULL,
-    sending_at TEXT,
+    PRIMARY KEY (issue_id, deliverer)
+);
+CREATE TABLE IF NOT EXISTS delivery_unsent (
+    issue_id TEXT NOT NULL,
+    deliverer TEXT NOT NULL,
+    token TEXT NOT NULL,
     PRIMARY KEY (issue_id, deliverer)
 );
 CREATE TABLE IF NOT EXISTS delivery_doubts (
@@ -94,7 +99,6 @@ def _connect(path: Path) -> sqlite3.Connection:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(SCHEMA)
-            _migrate(db)
             return db
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
@@ -104,27 +108,6 @@ def _connect(path: Path) -> sqlite3.Connection:
                 db.close()
                 raise
             time.sleep(0.05)
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a state written by an earlier version up to :data:`SCHEMA` (one process at
-    a time: the check is repeated inside the write transaction)."""
-
-    def missing() -> bool:
-        columns = {row[1] for row in db.execute("PRAGMA table_info(delivery_claims)")}
-        return "sending_at" not in columns
-
-    if not missing():
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        if missing():  # its claims were taken just before sending: doubtful
-            db.execute("ALTER TABLE delivery_claims ADD COLUMN sending_at TEXT")
-            db.execute("UPDATE delivery_claims SET sending_at = claimed_at")
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
 
 
 class Table:
@@ -330,7 +313,11 @@ class State:
         (its outcome unknown) is ``doubtful`` unless ``resend``; a claim another run
         took less than ``stale_after`` seconds ago is ``busy``; an older one was left
         by a run that crashed: taken over (``stale``) when that run never began to
-        deliver, else ``doubtful`` (it may have gone out) unless ``resend``.
+        deliver it, else ``doubtful`` (it may have gone out) unless ``resend``.
+
+        A claim is marked unsent (``delivery_unsent``, same token) until its run begins
+        to deliver; a claim without that mark (from an earlier version too) may have
+        gone out.
         """
         claims = Claims()
         with self.exclusive():
@@ -342,50 +329,73 @@ class State:
                 ):
                     claims.done[deliverer] = record
                     continue
-                doubt = self.db.execute(
-                    "SELECT at, reason FROM delivery_doubts WHERE issue_id = ? AND deliverer = ?",
-                    (issue_id, deliverer),
-                ).fetchone()
-                if doubt and not resend:
-                    claims.doubtful[deliverer] = {"at": doubt[0], "reason": doubt[1]}
-                    continue
-                row = self.db.execute(
-                    "SELECT claimed_at, sending_at FROM delivery_claims "
-                    "WHERE issue_id = ? AND deliverer = ?",
-                    (issue_id, deliverer),
-                ).fetchone()
-                if row and _age(row[0]) < stale_after:
-                    claims.busy[deliverer] = row[0]
-                    continue
-                if row and row[1] and not resend:  # it began to deliver: it may have gone out
-                    claims.doubtful[deliverer] = {"at": row[1], "reason": CRASHED}
-                    continue
-                if row:
-                    claims.stale[deliverer] = Stale(row[0], row[1])
+                found = self._claim_status(issue_id, deliverer, stale_after, resend)
+                if found is not None:
+                    kind, detail = found
+                    getattr(claims, kind)[deliverer] = detail
+                    if kind != "stale":
+                        continue
                 token = uuid.uuid4().hex
                 self.db.execute(
                     "INSERT OR REPLACE INTO delivery_claims "
                     "(issue_id, deliverer, token, claimed_at) VALUES (?, ?, ?, ?)",
                     (issue_id, deliverer, token, now()),
                 )
+                self.db.execute(
+                    "INSERT OR REPLACE INTO delivery_unsent (issue_id, deliverer, token) "
+                    "VALUES (?, ?, ?)",
+                    (issue_id, deliverer, token),
+                )
                 claims.taken[deliverer] = token
         return claims
 
-    def doubts(self, issue_id: str) -> dict[str, str]:
-        """{deliverer: why} of the deliveries of ``issue_id`` that may have gone out."""
-        rows = self.db.execute(
-            "SELECT deliverer, reason FROM delivery_doubts WHERE issue_id = ?", (issue_id,)
-        ).fetchall()
-        return dict(rows)
+    def claim_status(
+        self, issue_id: str, deliverers: list[str], stale_after: float, resend: bool = False
+    ) -> dict:
+        """{deliverer: (kind, detail)} of what :meth:`claim_deliveries` would find in the
+        way (``busy``, ``doubtful``) or take over (``stale``), changing nothing."""
+        found = {d: self._claim_status(issue_id, d, stale_after, resend) for d in deliverers}
+        return {d: f for d, f in found.items() if f is not None}
 
-    def begin_delivery(self, issue_id: str, deliverer: str, token: str) -> None:
-        """Mark the claim as delivering: from now on a crash leaves a doubt."""
+    def _claim_status(
+        self, issue_id: str, deliverer: str, stale_after: float, resend: bool
+    ) -> tuple[str, Any] | None:
+        doubt = self.db.execute(
+            "SELECT at, reason FROM delivery_doubts WHERE issue_id = ? AND deliverer = ?",
+            (issue_id, deliverer),
+        ).fetchone()
+        if doubt and not resend:
+            return "doubtful", {"at": doubt[0], "reason": doubt[1]}
+        row = self.db.execute(
+            "SELECT c.claimed_at, u.token IS NOT NULL FROM delivery_claims c "
+            "LEFT JOIN delivery_unsent u ON u.issue_id = c.issue_id "
+            "AND u.deliverer = c.deliverer AND u.token = c.token "
+            "WHERE c.issue_id = ? AND c.deliverer = ?",
+            (issue_id, deliverer),
+        ).fetchone()
+        if row is None:
+            return None
+        claimed_at, unsent = row[0], bool(row[1])
+        if _age(claimed_at) < stale_after:
+            return "busy", claimed_at
+        if not unsent and not resend:  # it began to deliver: it may have gone out
+            return "doubtful", {"at": claimed_at, "reason": CRASHED}
+        return "stale", Stale(claimed_at, began=not unsent)
+
+    def begin_delivery(self, issue_id: str, deliverer: str, token: str) -> bool:
+        """Mark the claim as delivering (from now on a crash leaves a doubt) and renew
+        it; False when the claim is no longer this run's (another run took it over)."""
         with self.db:
-            self.db.execute(
-                "UPDATE delivery_claims SET sending_at = ? "
+            renewed = self.db.execute(
+                "UPDATE delivery_claims SET claimed_at = ? "
                 "WHERE issue_id = ? AND deliverer = ? AND token = ?",
                 (now(), issue_id, deliverer, token),
+            ).rowcount
+            self.db.execute(
+                "DELETE FROM delivery_unsent WHERE issue_id = ? AND deliverer = ? AND token = ?",
+                (issue_id, deliverer, token),
             )
+        return renewed == 1
 
     def finish_delivery(self, issue_id: str, deliverer: str, token: str, target: str) -> None:
         """Record the delivery (to the microsecond: a resend compares it) and drop the claim."""
@@ -412,10 +422,11 @@ class State:
                 )
 
     def _drop_claim(self, issue_id: str, deliverer: str, token: str) -> None:
-        self.db.execute(
-            "DELETE FROM delivery_claims WHERE issue_id = ? AND deliverer = ? AND token = ?",
-            (issue_id, deliverer, token),
-        )
+        for table in ("delivery_claims", "delivery_unsent"):
+            self.db.execute(
+                f"DELETE FROM {table} WHERE issue_id = ? AND deliverer = ? AND token = ?",
+                (issue_id, deliverer, token),
+            )
 
 
 CRASHED = "the run sending it never finished (killed or crashed): it may have gone out"
@@ -423,11 +434,11 @@ CRASHED = "the run sending it never finished (killed or crashed): it may have go
 
 @dataclass(frozen=True)
 class Stale:
-    """A claim left by a run that crashed: when it was taken, and when that run began
-    to deliver (None: it never did, so nothing can have gone out)."""
+    """A claim left by a run that crashed: when it was taken, and whether that run
+    began to deliver it (if not, nothing of it can have gone out)."""
 
     claimed_at: str
-    sending_at: str | None
+    began: bool
 
 
 @dataclass
