@@ -234,6 +234,10 @@ def _all_sent(app, issue_id: str) -> bool:
         return bool(targets) and targets <= set(state.deliveries(issue_id))
 
 
+class _Stop(Exception):
+    """Raised by the signal handler to end the scheduler's wait."""
+
+
 def serve(workspace: Path, schedule: Schedule, log: Log) -> None:
     """Run until SIGTERM/SIGINT: catch up a missed week once, then fire on schedule."""
     import signal
@@ -262,13 +266,17 @@ def serve(workspace: Path, schedule: Schedule, log: Log) -> None:
         max_instances=1,
     )
 
-    stopping = []
+    # The handler touches no lock (a handler that wakes the scheduler can deadlock on
+    # the lock its own thread holds): it records the signal, and while the scheduler
+    # waits it unwinds the wait; the shutdown then happens outside the handler.
+    stopping: list[int] = []
+    waiting = [False]
 
     def stop(signum, frame) -> None:
-        log(f"{signal.Signals(signum).name}: stopping")
         stopping.append(signum)
-        if scheduler.running:
-            scheduler.shutdown(wait=False)  # a run in progress finishes first
+        if waiting[0]:
+            waiting[0] = False
+            raise _Stop
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -278,15 +286,18 @@ def serve(workspace: Path, schedule: Schedule, log: Log) -> None:
         f"scheduler started: {schedule.cron!r} in {schedule.zone.key}, action {schedule.action}"
         + (f", next {upcoming[0].isoformat()}" if upcoming else "")
     )
-    tick()  # catch up
-
-    def stop_if_told() -> None:  # a signal between the check below and start() saw no
-        if stopping and scheduler.running:  # running scheduler to shut down
-            scheduler.shutdown(wait=False)
-
-    scheduler.add_job(stop_if_told, id="signalled")  # runs once, as soon as it starts
-    if not stopping:
-        scheduler.start()
+    tick()  # catch up (a signal meanwhile stops the daemon after it)
+    try:
+        waiting[0] = True
+        if not stopping:
+            scheduler.start()
+    except _Stop:
+        pass
+    finally:
+        waiting[0] = False
+    log(f"{signal.Signals(stopping[0]).name}: stopping" if stopping else "stopping")
+    if scheduler.running:
+        scheduler.shutdown(wait=True)  # a run in progress finishes first
     log("scheduler stopped")
 
 
