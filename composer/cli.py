@@ -53,6 +53,7 @@ class ComposerGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         debug = ctx.params.get("debug") or bool(os.environ.get("COMPOSER_DEBUG"))
+        _terminate_as_interrupt()
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort, click.ClickException):
@@ -61,6 +62,8 @@ class ComposerGroup(click.Group):
             if debug:
                 raise
             fail(str(exc), exc.hint, exc.code)
+        except Terminated:
+            fail("terminated (SIGTERM)", "", 143)
         except KeyboardInterrupt:
             fail("interrupted", "", 130)
         except Exception as exc:
@@ -72,6 +75,24 @@ class ComposerGroup(click.Group):
             if known:
                 fail(*known)
             fail(f"internal error: {type(exc).__name__}: {exc}", "run with --debug for details")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, so that it cleans up as after Ctrl-C
+    (a send releases its claims); the scheduler daemon installs its own handler."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
+def _terminate_as_interrupt() -> None:
+    import signal
+
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (the CLI invoked from a test's thread)
+        pass
 
 
 @click.group(cls=ComposerGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import signal
 import sqlite3
 from pathlib import Path
 
@@ -218,10 +219,10 @@ def test_a_claim_taken_over_from_a_live_run_is_not_delivered_by_it(
     assert "is being sent by another run (webhook claimed at meanwhile)" in slow_run.stderr
 
 
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_an_interrupted_send_releases_what_it_had_not_begun(
-    run, drafted, smtp, httpserver, tmp_path
+    run, drafted, smtp, httpserver, tmp_path, signum, code
 ):
-    import signal
     import socket
 
     from racing import start
@@ -233,10 +234,11 @@ def test_an_interrupted_send_releases_what_it_had_not_begun(
     append_config(drafted, f'\n[delivery.webhook]\nurl = "{httpserver.url_for("/hook")}"\n')
     waiting = start(send(drafted), cwd=tmp_path)
     wait_for(drafted, BEGAN)
-    waiting.signal(signal.SIGINT)
+    waiting.signal(signum)
     [stopped] = waiting()
     silent.close()
-    assert stopped.returncode == 130, stopped.stderr
+    assert stopped.returncode == code, stopped.stderr
+    assert "Traceback" not in stopped.stderr
     assert sql(drafted, "SELECT * FROM delivery_claims") == []
     [(deliverer, reason)] = sql(drafted, "SELECT deliverer, reason FROM delivery_doubts")
     assert deliverer == "email" and "interrupted while delivering" in reason
@@ -378,3 +380,35 @@ def test_a_scheduled_run_meeting_a_doubt_says_to_look_and_resend(run, workspace,
     assert "fix it (in issue.md" not in line
     status = run("schedule", "-w", ws, "--next", "1", "--at", "2026-12-04T09:01")
     assert "--resend" in status.stderr
+
+
+def test_dry_run_resend_shows_a_live_claim_in_the_way(run, drafted, smtp):
+    assert run(*send(drafted)).returncode == 0
+    claim(drafted, now(minutes=5), began=True)
+    dry = run(*send(drafted, "--resend", "--dry-run"))
+    assert "(refused now: being sent by another run, claimed at " in dry.stdout
+    real = run(*send(drafted, "--resend"))
+    assert real.returncode == 1 and "being sent by another run" in real.stderr
+
+
+def test_an_interrupted_scheduled_run_is_failed_and_tried_again(run, workspace, smtp, tmp_path):
+    import socket
+
+    from racing import start
+
+    ws = make_sendable(workspace)
+    append_config(ws, GUARD + '\n[schedule]\ncron = "0 9 * * fri"\naction = "draft+send"\n')
+    silent = socket.create_server(("127.0.0.1", 0))
+    configure_smtp(ws, silent.getsockname()[1])
+    shutil.copytree(ws / ISSUE / "notes", ws / "2026-W49" / "notes")
+    assert run("schedule", "-w", ws, "--once", "--at", "2026-12-01T10:00").returncode == 0
+    waiting = start(("schedule", "-w", ws, "--once", "--at", "2026-12-04T09:00:30"), cwd=tmp_path)
+    wait_for(ws, BEGAN)
+    waiting.signal(signal.SIGINT)
+    [stopped] = waiting()
+    silent.close()
+    assert stopped.returncode == 130, stopped.stderr
+    assert sql(ws, "SELECT outcome, detail FROM runs") == [("failed", "interrupted")]
+    again = run("schedule", "-w", ws, "--once", "--at", "2026-12-04T09:30")
+    assert again.returncode == 1  # tried again at once: the email may have gone out
+    assert "may have been sent already" in again.stderr and "--resend" in again.stderr

@@ -23,6 +23,7 @@ from composer.support.text import mask_urls
 from composer.support.workspace import issue_id as week_of
 
 STALE_RUN = dt.timedelta(hours=6)  # a "running" record older than this was a crash
+STOP_POLL_S = 0.2  # how soon the daemon notices a signal
 RETRY_MINUTES = 15  # the daemon retries a failed week (within catch_up_hours) this often
 Log = Callable[[str], None]
 
@@ -130,6 +131,10 @@ def run_due(
     log(f"{issue_id}: {schedule.action} for {fire.isoformat()}")
     try:
         outcome, detail = perform(workspace, issue_id, schedule.action, log)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM under --once: retried, not "running"
+        with State(workspace) as state:
+            state.finish_run(issue_id, "failed", "interrupted")
+        raise
     except UserError as exc:  # a failed delivery is retried; what needs a person is not
         outcome = "failed" if _transient(exc) else "blocked"
         detail = str(exc).replace("\n", " ")
@@ -234,20 +239,17 @@ def _all_sent(app, issue_id: str) -> bool:
         return bool(targets) and targets <= set(state.deliveries(issue_id))
 
 
-class _Stop(Exception):
-    """Raised by the signal handler to end the scheduler's wait."""
-
-
 def serve(workspace: Path, schedule: Schedule, log: Log) -> None:
     """Run until SIGTERM/SIGINT: catch up a missed week once, then fire on schedule."""
     import signal
+    import time
 
-    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.schedulers.background import BackgroundScheduler
 
     def tick(quiet: bool = False) -> None:
         run_due(workspace, schedule, dt.datetime.now(schedule.zone), log, quiet)
 
-    scheduler = BlockingScheduler(timezone=schedule.zone)
+    scheduler = BackgroundScheduler(timezone=schedule.zone)
     scheduler.add_job(
         tick,
         schedule.trigger,
@@ -266,20 +268,12 @@ def serve(workspace: Path, schedule: Schedule, log: Log) -> None:
         max_instances=1,
     )
 
-    # The handler touches no lock (a handler that wakes the scheduler can deadlock on
-    # the lock its own thread holds): it records the signal, and while the scheduler
-    # waits it unwinds the wait; the shutdown then happens outside the handler.
+    # The handler only records the signal: anything more (waking the scheduler, raising
+    # into it) can deadlock on a lock its own thread holds or be swallowed by its loop.
+    # Runs happen on the scheduler's thread; this one waits for a signal.
     stopping: list[int] = []
-    waiting = [False]
-
-    def stop(signum, frame) -> None:
-        stopping.append(signum)
-        if waiting[0]:
-            waiting[0] = False
-            raise _Stop
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, frame: stopping.append(signum))
     now = dt.datetime.now(schedule.zone)
     upcoming = next_times(schedule, 1, now)
     log(
@@ -287,15 +281,11 @@ def serve(workspace: Path, schedule: Schedule, log: Log) -> None:
         + (f", next {upcoming[0].isoformat()}" if upcoming else "")
     )
     tick()  # catch up (a signal meanwhile stops the daemon after it)
-    try:
-        waiting[0] = True
-        if not stopping:
-            scheduler.start()
-    except _Stop:
-        pass
-    finally:
-        waiting[0] = False
-    log(f"{signal.Signals(stopping[0]).name}: stopping" if stopping else "stopping")
+    if not stopping:
+        scheduler.start()
+        while not stopping:
+            time.sleep(STOP_POLL_S)
+    log(f"{signal.Signals(stopping[0]).name}: stopping")
     if scheduler.running:
         scheduler.shutdown(wait=True)  # a run in progress finishes first
     log("scheduler stopped")

@@ -135,7 +135,7 @@ def send(
         ctx = app.context(issue_id, state=state)  # deliverers keep tables (media ids ...)
         if dry_run:
             names = [d.name for _, d in pending]
-            found = {} if resend else state.claim_status(issue_id, names, STALE_CLAIM.seconds)
+            found = state.claim_status(issue_id, names, STALE_CLAIM.total_seconds(), resend)
             lines = [
                 _describe(app, o, d, delivery, ctx) + _now(found.get(d.name)) for o, d in pending
             ]
@@ -210,14 +210,19 @@ def _claim_and_deliver(
             sent.started,
             sent.resend,
         )
-    for name, stale in claims.stale.items():
-        left = f"a claim of {stale.claimed_at}, older than {_hours()}, of a run that never finished"
-        if stale.began:
-            app.report.warn(issue_id, f"{name}: --resend took over {left}")
-        else:
-            app.report.warn(issue_id, f"{name}: took over {left}; it had sent nothing there")
     mine = [(o, d) for o, d in pending if d.name in claims.taken]
-    result = _deliver_all(app, issue_id, mine, delivery, ctx, claims)
+    try:
+        result = _deliver_all(app, issue_id, mine, delivery, ctx, claims)
+    finally:
+        for name, stale in claims.stale.items():
+            left = (
+                f"a claim of {stale.claimed_at}, older than {_hours()}, of a run that never "
+                "finished"
+            )
+            if stale.began:
+                app.report.warn(issue_id, f"{name}: --resend took over {left}")
+            else:
+                app.report.warn(issue_id, f"{name}: took over {left}; it had sent nothing there")
     if claims.busy or claims.done or claims.doubtful:
         raise _elsewhere(issue_id, claims, result)
     with State(app.workspace) as state:
@@ -248,12 +253,14 @@ def _deliver_all(
     left = dict(claims.taken) if claims else {}
     try:
         for owner, deliverer in pending:
-            token = left.pop(deliverer.name, None)
-            if token:
+            token = left.get(deliverer.name)
+            if token:  # still in `left` until begun: an interrupt meanwhile releases it
                 with State(app.workspace) as state:
-                    if not state.begin_delivery(issue_id, deliverer.name, token):
-                        claims.busy[deliverer.name] = "meanwhile"
-                        continue
+                    began = state.begin_delivery(issue_id, deliverer.name, token)
+                del left[deliverer.name]
+                if not began:
+                    claims.busy[deliverer.name] = "meanwhile"
+                    continue
             try:
                 _deliver_one(app, issue_id, owner, deliverer, delivery, ctx, token, result, outcome)
             except BaseException:
