@@ -321,8 +321,9 @@ class State:
         """
         claims = Claims()
         with self.exclusive():
+            records = self.deliveries(issue_id)
             for deliverer, delivered_at in seen.items():
-                record = self.deliveries(issue_id).get(deliverer)
+                record = records.get(deliverer)
                 if record and (
                     record["delivered_at"] != delivered_at
                     or (started and record["delivered_at"] >= started)
